@@ -1,0 +1,49 @@
+"""Composition root of the search service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from faststream.specification import AsyncAPI
+from opensearchpy import AsyncOpenSearch
+
+from services.search import handlers
+from services.search.adapters.opensearch_index import OpenSearchTicketIndex
+from services.search.service import SearchService
+from services.search.settings import SearchSettings
+from shared.messaging import build_broker, declare_topology
+from shared.observability import ops_router
+
+
+def asyncapi(settings: SearchSettings) -> AsyncAPI:
+    broker = build_broker(settings)
+    handlers.register(broker, None, publish_timeout=settings.publish_timeout_seconds)
+    return AsyncAPI(broker, title="Guichet search", version="0.1.0")
+
+
+def build_app(settings: SearchSettings) -> FastAPI:
+    broker = build_broker(settings, prefetch=64)
+    client = AsyncOpenSearch(hosts=[settings.opensearch_url], timeout=30)
+    index = OpenSearchTicketIndex(client, settings.namespace, refresh_interval=settings.index_refresh)
+    handlers.register(broker, SearchService(index), publish_timeout=settings.publish_timeout_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await index.ensure_indices()
+        await broker.connect()
+        await declare_topology(broker)
+        await broker.start()
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await client.close()
+
+    async def broker_ready() -> bool:
+        return await broker.ping(timeout=2.0)
+
+    app = FastAPI(title="Guichet search", lifespan=lifespan)
+    app.include_router(ops_router({"broker": broker_ready, "opensearch": index.ping}))
+    return app

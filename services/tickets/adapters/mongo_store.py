@@ -1,0 +1,205 @@
+"""MongoDB persistence of the tickets service (PyMongo's async API).
+
+Only what both MongoDB 7 and FerretDB v1 support: plain CRUD, findAndModify, unique
+indexes. No multi-document transactions: a transaction document is written first (its
+unique ``(ticket, seq)`` key is the optimistic lock, its unique ``idem_key`` makes a
+repeated mail or command act once), then the ticket projection is moved forward with a
+version guard, then the event is published and the transaction marked published.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from services.tickets.domain.model import Queue, Ticket, Transaction
+
+TICKET_FIELDS = {f.name for f in dataclasses.fields(Ticket)}
+
+
+def ticket_to_doc(ticket: Ticket) -> dict[str, Any]:
+    doc = dataclasses.asdict(ticket)
+    doc["_id"] = doc.pop("id")
+    for key in ("requestors", "ccs", "admin_ccs", "message_ids"):
+        doc[key] = list(doc[key])
+    return doc
+
+
+def ticket_from_doc(doc: dict[str, Any]) -> Ticket:
+    values = {k: v for k, v in doc.items() if k in TICKET_FIELDS}
+    values["id"] = doc["_id"]
+    for key in ("requestors", "ccs", "admin_ccs", "message_ids"):
+        values[key] = tuple(doc.get(key) or ())
+    return Ticket(**values)
+
+
+class MongoTicketStore:
+    def __init__(self, client: AsyncMongoClient[dict[str, Any]], database: str) -> None:
+        self._client = client
+        db = client[database]
+        self.counters = db["counters"]
+        self.id_reservations = db["id_reservations"]
+        self.tickets = db["tickets"]
+        self.transactions = db["transactions"]
+        self.queues = db["queues"]
+        self.users = db["users"]
+        self.config = db["config"]
+
+    async def ensure_indexes(self) -> None:
+        await self.transactions.create_index(
+            [("ticket", ASCENDING), ("seq", ASCENDING)], unique=True, name="ticket_seq"
+        )
+        await self.transactions.create_index("idem_key", unique=True, name="idem_key")
+        await self.transactions.create_index("published", name="published")
+        await self.tickets.create_index("message_ids", name="message_ids")
+        await self.tickets.create_index("requestors", name="requestors")
+        await self.queues.create_index("addresses", name="addresses")
+
+    async def ping(self) -> bool:
+        await self._client.admin.command("ping")
+        return True
+
+    # tickets -------------------------------------------------------------------------
+    async def next_ticket_id(self) -> int:
+        doc = await self.counters.find_one_and_update(
+            {"_id": "ticket"},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None
+        return int(doc["seq"])
+
+    async def reserve_ticket_id(self, idem_key: str) -> int:
+        """The ticket number for the mail or command ``idem_key``: a retry of the same
+        mail gets the same number back, so failed attempts leave no gaps."""
+        found = await self.id_reservations.find_one({"_id": idem_key})
+        if found is not None:
+            return int(found["ticket"])
+        ticket_id = await self.next_ticket_id()
+        try:
+            await self.id_reservations.insert_one({"_id": idem_key, "ticket": ticket_id})
+        except DuplicateKeyError:
+            found = await self.id_reservations.find_one({"_id": idem_key})
+            assert found is not None
+            return int(found["ticket"])
+        return ticket_id
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None:
+        doc = await self.tickets.find_one({"_id": ticket_id})
+        return ticket_from_doc(doc) if doc else None
+
+    async def list_tickets(
+        self, query: dict[str, Any], *, limit: int, offset: int
+    ) -> tuple[int, list[Ticket]]:
+        total = await self.tickets.count_documents(query)
+        cursor = self.tickets.find(query).sort("_id", -1).skip(offset).limit(limit)
+        return total, [ticket_from_doc(d) async for d in cursor]
+
+    async def ticket_queues(self, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        cursor = self.tickets.find({"_id": {"$in": ids}}, {"queue": 1})
+        return {d["_id"]: d["queue"] async for d in cursor}
+
+    async def ticket_by_message_ids(self, message_ids: list[str]) -> int | None:
+        if not message_ids:
+            return None
+        doc = await self.tickets.find_one({"message_ids": {"$in": message_ids}}, {"_id": 1})
+        return int(doc["_id"]) if doc else None
+
+    async def apply_projection(self, ticket: Ticket) -> bool:
+        """Move the ticket document to ``ticket.version`` if it is exactly one behind."""
+        doc = ticket_to_doc(ticket)
+        if ticket.version == 1:
+            try:
+                await self.tickets.insert_one(doc)
+            except DuplicateKeyError:
+                return False
+            return True
+        result = await self.tickets.replace_one(
+            {"_id": ticket.id, "version": ticket.version - 1}, doc
+        )
+        return result.modified_count == 1
+
+    # transactions (the outbox) -----------------------------------------------------------
+    async def insert_transaction(
+        self, txn: Transaction, *, idem_key: str, ticket_after: Ticket, event: dict[str, Any]
+    ) -> None:
+        doc = dataclasses.asdict(txn)
+        doc["_id"] = doc.pop("id")
+        doc["message"] = txn.message.model_dump(mode="json") if txn.message else None
+        doc.update(
+            idem_key=idem_key,
+            ticket_after=ticket_to_doc(ticket_after),
+            event=event,
+            published=False,
+        )
+        await self.transactions.insert_one(doc)
+
+    async def transaction_by_idem_key(self, idem_key: str) -> dict[str, Any] | None:
+        return await self.transactions.find_one({"idem_key": idem_key})
+
+    async def mark_published(self, txn_id: str) -> None:
+        await self.transactions.update_one({"_id": txn_id}, {"$set": {"published": True}})
+
+    async def unpublished(self, created_before: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        cursor = (
+            self.transactions.find({"published": False, "created": {"$lt": created_before}})
+            .sort([("ticket", ASCENDING), ("seq", ASCENDING)])
+            .limit(limit)
+        )
+        return [d async for d in cursor]
+
+    async def history(self, ticket_id: int) -> list[dict[str, Any]]:
+        cursor = self.transactions.find(
+            {"ticket": ticket_id}, {"event": 0, "ticket_after": 0}
+        ).sort("seq", ASCENDING)
+        return [d async for d in cursor]
+
+    # queues, users, instance -------------------------------------------------------------
+    async def queues_all(self) -> list[Queue]:
+        return [
+            Queue(
+                name=d["_id"],
+                correspond_address=d["correspond_address"],
+                comment_address=d["comment_address"],
+                language=d.get("language", "fr"),
+                description=d.get("description", ""),
+            )
+            async for d in self.queues.find({})
+        ]
+
+    async def upsert_queue(self, queue: Queue) -> None:
+        doc = dataclasses.asdict(queue)
+        name = doc.pop("name")
+        doc["addresses"] = [queue.correspond_address, queue.comment_address]
+        await self.queues.replace_one({"_id": name}, doc, upsert=True)
+
+    async def get_user(self, email: str) -> dict[str, Any] | None:
+        return await self.users.find_one({"_id": email})
+
+    async def upsert_user(self, email: str, fields: dict[str, Any]) -> None:
+        await self.users.update_one({"_id": email}, {"$set": fields}, upsert=True)
+
+    async def ensure_user(self, email: str, now: datetime) -> None:
+        """Create an unprivileged user for an unknown sender (no-op if known)."""
+        await self.users.update_one(
+            {"_id": email},
+            {"$setOnInsert": {"privileged": False, "is_admin": False, "created": now, "name": ""}},
+            upsert=True,
+        )
+
+    async def instance(self) -> dict[str, Any]:
+        return await self.config.find_one({"_id": "instance"}) or {}
+
+    async def set_instance(self, rtname: str, extra_rtnames: list[str]) -> None:
+        await self.config.replace_one(
+            {"_id": "instance"},
+            {"rtname": rtname, "extra_rtnames": extra_rtnames},
+            upsert=True,
+        )

@@ -1,0 +1,83 @@
+"""The ticket aggregate and its transactions (pure: time and ids come in as arguments)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from shared.events.ticket import NOBODY, MessageInfo, QueueInfo, TicketSnapshot
+
+# RT's statuses; "active" ones are those a requestor's new mail leaves as they are.
+STATUSES = ("new", "open", "stalled", "resolved", "rejected", "deleted")
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    correspond_address: str
+    comment_address: str
+    language: str = "fr"
+    description: str = ""
+
+    def info(self, rtname: str) -> QueueInfo:
+        return QueueInfo(
+            name=self.name,
+            correspond_address=self.correspond_address,
+            comment_address=self.comment_address,
+            rtname=rtname,
+            language=self.language,
+        )
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    queue: str
+    subject: str
+    status: str
+    created: datetime
+    updated: datetime
+    version: int
+    owner: str = NOBODY
+    requestors: tuple[str, ...] = ()
+    ccs: tuple[str, ...] = ()
+    admin_ccs: tuple[str, ...] = ()
+    priority: int = 0
+    resolved: datetime | None = None
+    message_ids: tuple[str, ...] = field(default=())
+
+    def snapshot(self) -> TicketSnapshot:
+        return TicketSnapshot(
+            id=self.id,
+            queue=self.queue,
+            subject=self.subject,
+            status=self.status,  # type: ignore[arg-type]
+            owner=self.owner,
+            requestors=self.requestors,
+            ccs=self.ccs,
+            admin_ccs=self.admin_ccs,
+            priority=self.priority,
+            created=self.created,
+            updated=self.updated,
+            resolved=self.resolved,
+            version=self.version,
+        )
+
+    def with_changes(self, now: datetime, **changes: Any) -> Ticket:
+        """The next version of this ticket."""
+        return replace(self, **changes, updated=now, version=self.version + 1)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: str
+    ticket: int
+    seq: int
+    type: str
+    creator: str
+    created: datetime
+    message: MessageInfo | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+    note: str | None = None

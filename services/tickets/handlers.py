@@ -1,0 +1,77 @@
+"""FastStream wiring of the tickets service: the mail consumer and the RPC endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream.rabbit import RabbitBroker
+from pydantic import BaseModel
+
+from services.tickets.service import TicketService
+from shared.events.envelope import AnyEnvelope, Envelope
+from shared.events.mail import MailReceived
+from shared.events.ticket import TICKET_TXN_EVENTS
+from shared.messaging import register_consumer, register_rpc
+from shared.rpc import tickets as rpc
+from shared.topology import EVENTS_EXCHANGE, TICKETS_MAIL
+
+
+def _endpoint(
+    model: type[BaseModel], method: Callable[[Any], Awaitable[Any]]
+) -> Callable[[dict[str, Any]], Awaitable[Any]]:
+    async def handle(body: dict[str, Any]) -> Any:
+        return await method(model.model_validate(body))
+
+    return handle
+
+
+def register(broker: RabbitBroker, service: TicketService | None, *, publish_timeout: float) -> None:
+    """Subscribe every handler; ``service`` may be None when only documenting (AsyncAPI)."""
+
+    async def on_mail_received(envelope: AnyEnvelope) -> None:
+        assert service is not None
+        await service.on_mail_received(envelope.decode(MailReceived))
+
+    register_consumer(
+        broker,
+        TICKETS_MAIL,
+        on_mail_received,
+        service="tickets",
+        publish_timeout=publish_timeout,
+        description="Records each received mail on a new or existing ticket.",
+    )
+
+    def call(name: str) -> Callable[..., Awaitable[Any]]:
+        async def method(*args: Any) -> Any:
+            assert service is not None
+            return await getattr(service, name)(*args)
+
+        return method
+
+    async def mail_routes(_: dict[str, Any]) -> Any:
+        return await call("mail_routes")()
+
+    endpoints: list[tuple[str, Callable[[dict[str, Any]], Awaitable[Any]], str]] = [
+        (rpc.MAIL_ROUTES, mail_routes, "Queue addresses ingest accepts, and the rtname."),
+        (rpc.GET_TICKET, _endpoint(rpc.TicketRef, call("get_ticket")), "One ticket, if visible."),
+        (rpc.LIST_TICKETS, _endpoint(rpc.ListTickets, call("list_tickets")), "Tickets, filtered."),
+        (rpc.GET_HISTORY, _endpoint(rpc.TicketRef, call("history")), "A ticket's transactions."),
+        (rpc.AUTHENTICATE, _endpoint(rpc.Credentials, call("authenticate")), "Check a password."),
+        (rpc.ADMIN_SET_INSTANCE, _endpoint(rpc.SetInstance, call("set_instance")), "Set rtname."),
+        (rpc.ADMIN_UPSERT_QUEUE, _endpoint(rpc.UpsertQueue, call("upsert_queue")), "Edit a queue."),
+        (rpc.ADMIN_UPSERT_USER, _endpoint(rpc.UpsertUser, call("upsert_user")), "Edit a user."),
+    ]
+    for name, handler, description in endpoints:
+        register_rpc(broker, name, handler, description=description)
+
+    for event_type, payload_type in TICKET_TXN_EVENTS.items():
+        broker.publisher(
+            exchange=EVENTS_EXCHANGE,
+            routing_key=event_type,
+            title=event_type,
+            description="One transaction of a ticket's history, with the ticket after it.",
+            schema=Envelope[payload_type],  # type: ignore[valid-type]
+        )
+    # Documented for AsyncAPI: what this service consumes.
+    _ = Envelope[MailReceived]

@@ -1,0 +1,344 @@
+"""The imperative shell of the tickets service: load, decide (domain), persist, publish.
+
+``publish_after_commit``: an event is published only once its transaction document is
+durable; the relay publishes whatever a crash left unpublished, so every transaction gets
+its event (at least once; consumers are idempotent).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from services.tickets.adapters.mongo_store import MongoTicketStore, ticket_from_doc
+from services.tickets.adapters.passwords import hash_password, verify_password
+from services.tickets.domain.mail_decisions import add_mail_to_ticket, open_ticket, sender_of
+from services.tickets.domain.mail_threading import thread_mail, ticket_ids_in_our_message_ids
+from services.tickets.domain.model import Queue, Ticket, Transaction
+from services.tickets.domain.rights import Actor, require_admin, require_show_ticket
+from shared.errors import (
+    AuthenticationFailedError,
+    ConflictError,
+    NotConfiguredError,
+    NotFoundError,
+    PermanentError,
+    RetryableError,
+)
+from shared.events.envelope import AnyEnvelope, Envelope
+from shared.events.mail import MailReceived
+from shared.events.ticket import TICKET_TXN_EVENTS, TransactionInfo
+from shared.mail.addresses import normalize_address
+from shared.mail.parsing import ParsedMail, parse_mail
+from shared.mail.subject_tag import find_ticket_ids
+from shared.messaging import EventPublisher
+from shared.rpc import tickets as rpc
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENCY_RETRIES = 20
+
+
+def utc_now_ms() -> datetime:
+    """Now, to the millisecond: what MongoDB (and FerretDB) store, so values round-trip."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class TicketService:
+    def __init__(
+        self,
+        store: MongoTicketStore,
+        publisher: EventPublisher,
+        *,
+        clock: Callable[[], datetime] = utc_now_ms,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        relay_grace: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._clock = clock
+        self._new_id = new_id
+        self._relay_grace = relay_grace
+
+    # mail -------------------------------------------------------------------------------
+    async def on_mail_received(self, envelope: Envelope[MailReceived]) -> None:
+        mail = envelope.payload
+        existing = await self._store.transaction_by_idem_key(mail.mail_key)
+        if existing is not None:
+            log.info("mail %s already recorded as %s", mail.mail_key[:12], existing["_id"])
+            await self._finish(existing)
+            return
+        if mail.recipient_kind == "postmaster" or mail.queue is None:
+            raise PermanentError(f"mail for {mail.recipient} is for an operator, not a queue")
+        queue = await self._queue_for(mail.recipient)
+        instance = await self._instance()
+        rtname = instance["rtname"]
+        parsed = parse_mail(mail.raw_bytes())
+        sender = sender_of(parsed, mail.mail_from)
+        await self._store.ensure_user(sender, self._clock())
+        for _ in range(MAX_CONCURRENCY_RETRIES):
+            candidates = await self._candidate_tickets(parsed.subject, parsed, instance)
+            decision = thread_mail(
+                subject=parsed.subject,
+                referenced_ids=(*parsed.in_reply_to, *parsed.references),
+                rtnames=[rtname, *instance.get("extra_rtnames", [])],
+                queue=queue.name,
+                ticket_queues=candidates,
+                ticket_by_message_id=await self._store.ticket_by_message_ids(
+                    [*parsed.in_reply_to, *parsed.references]
+                ),
+            )
+            now = self._clock()
+            if decision.ticket_id is None:
+                after, txn = open_ticket(
+                    ticket_id=await self._store.reserve_ticket_id(mail.mail_key),
+                    txn_id=self._new_id(),
+                    queue=queue,
+                    parsed=parsed,
+                    sender=sender,
+                    now=now,
+                    threading_note=decision.reason,
+                )
+            else:
+                ticket = await self._store.get_ticket(decision.ticket_id)
+                if ticket is None:
+                    continue
+                after, txn = add_mail_to_ticket(
+                    ticket,
+                    txn_id=self._new_id(),
+                    kind="comment" if mail.recipient_kind == "comment" else "correspond",
+                    parsed=parsed,
+                    sender=sender,
+                    now=now,
+                    threading_note=decision.reason,
+                )
+            event = self._event_for(after, txn, queue, rtname, envelope, mail)
+            try:
+                await self._store.insert_transaction(
+                    txn, idem_key=mail.mail_key, ticket_after=after, event=event.to_wire()
+                )
+            except DuplicateKeyError as exc:
+                if "idem_key" in str(exc):
+                    existing = await self._store.transaction_by_idem_key(mail.mail_key)
+                    if existing is not None:
+                        await self._finish(existing)
+                        return
+                continue  # another writer took this (ticket, seq): decide again on fresh state
+            await self._finish_new(after, txn.id, event)
+            return
+        raise RetryableError(f"ticket busy: gave up after {MAX_CONCURRENCY_RETRIES} attempts")
+
+    async def _queue_for(self, address: str) -> Queue:
+        for queue in await self._store.queues_all():
+            if address in (queue.correspond_address, queue.comment_address):
+                return queue
+        raise PermanentError(f"no queue serves {address} any more")
+
+    async def _instance(self) -> dict[str, Any]:
+        instance = await self._store.instance()
+        if not instance.get("rtname"):
+            raise RetryableError("instance not configured yet (rtname missing): seed it")
+        return instance
+
+    async def _candidate_tickets(
+        self, subject: str, parsed: ParsedMail, instance: dict[str, Any]
+    ) -> dict[int, str]:
+        names = [instance["rtname"], *instance.get("extra_rtnames", [])]
+        ids = find_ticket_ids(subject, names)
+        ids += ticket_ids_in_our_message_ids([*parsed.in_reply_to, *parsed.references], names[0])
+        return await self._store.ticket_queues(ids)
+
+    def _event_for(
+        self,
+        ticket: Ticket,
+        txn: Transaction,
+        queue: Queue,
+        rtname: str,
+        cause: Envelope[MailReceived],
+        mail: MailReceived,
+    ) -> Envelope[Any]:
+        payload_type = TICKET_TXN_EVENTS[f"ticket.txn.{txn.type}"]
+        payload = payload_type(
+            ticket=ticket.snapshot(),
+            transaction=TransactionInfo(
+                id=txn.id,
+                seq=txn.seq,
+                type=txn.type,
+                creator=txn.creator,
+                created=txn.created,
+                message=txn.message,
+                old_value=txn.old_value,
+                new_value=txn.new_value,
+                note=txn.note,
+            ),
+            queue=queue.info(rtname),
+            loop=mail.loop,
+            source_mail_key=mail.mail_key,
+        )
+        return Envelope.wrap(
+            payload,
+            producer="tickets",
+            correlation_id=cause.correlation_id,
+            causation_id=str(cause.id),
+            event_id=uuid.UUID(txn.id),
+            occurred_at=txn.created,
+        )
+
+    # the outbox ---------------------------------------------------------------------------
+    async def _finish_new(self, ticket: Ticket, txn_id: str, event: Envelope[Any]) -> None:
+        await self._store.apply_projection(ticket)
+        await self._publisher.publish(event)
+        await self._store.mark_published(txn_id)
+
+    async def _finish(self, txn_doc: dict[str, Any]) -> None:
+        """Complete a recorded transaction: projection, then event (both idempotent)."""
+        if txn_doc.get("published"):
+            return
+        await self._store.apply_projection(ticket_from_doc(txn_doc["ticket_after"]))
+        await self._publisher.publish(AnyEnvelope.model_validate(txn_doc["event"]))
+        await self._store.mark_published(txn_doc["_id"])
+
+    async def relay_unpublished(self) -> int:
+        """Publish every transaction a crash left unpublished, in ticket order."""
+        pending = await self._store.unpublished(self._clock() - self._relay_grace)
+        for doc in pending:
+            await self._finish(doc)
+        if pending:
+            log.warning("relay published %d transaction(s) left behind", len(pending))
+        return len(pending)
+
+    # queries ------------------------------------------------------------------------------
+    async def actor(self, email: str) -> Actor:
+        if email == rpc.SYSTEM_ACTOR:
+            return Actor(email=email, system=True)
+        user = await self._store.get_user(normalize_address(email))
+        if user is None:
+            raise AuthenticationFailedError(f"unknown user {email}")
+        return Actor(
+            email=user["_id"],
+            privileged=bool(user.get("privileged")),
+            is_admin=bool(user.get("is_admin")),
+        )
+
+    async def _visible_ticket(self, ref: rpc.TicketRef) -> Ticket:
+        actor = await self.actor(ref.actor)
+        ticket = await self._store.get_ticket(ref.id)
+        if ticket is None or ticket.status == "deleted" and not actor.is_admin:
+            raise NotFoundError(f"ticket #{ref.id} does not exist")
+        require_show_ticket(actor, ticket)
+        return ticket
+
+    async def get_ticket(self, ref: rpc.TicketRef) -> dict[str, Any]:
+        ticket = await self._visible_ticket(ref)
+        return ticket.snapshot().model_dump(mode="json")
+
+    async def list_tickets(self, request: rpc.ListTickets) -> dict[str, Any]:
+        actor = await self.actor(request.actor)
+        query: dict[str, Any] = {}
+        if request.requestor:
+            query["requestors"] = normalize_address(request.requestor)
+        if request.queue:
+            query["queue"] = request.queue
+        if request.status:
+            query["status"] = request.status
+        elif not actor.is_admin:
+            query["status"] = {"$ne": "deleted"}
+        if not (actor.system or actor.is_admin or actor.privileged):
+            # Self-service: an unprivileged user lists only the tickets they asked for.
+            if request.requestor and normalize_address(request.requestor) != actor.email:
+                return {"data": [], "count": 0}
+            query["requestors"] = actor.email
+        total, tickets = await self._store.list_tickets(
+            query, limit=request.limit, offset=request.offset
+        )
+        return {"data": [t.snapshot().model_dump(mode="json") for t in tickets], "count": total}
+
+    async def history(self, ref: rpc.TicketRef) -> list[dict[str, Any]]:
+        await self._visible_ticket(ref)
+        items = []
+        for doc in await self._store.history(ref.id):
+            message = doc.get("message")
+            items.append(
+                {
+                    "id": doc["_id"],
+                    "seq": doc["seq"],
+                    "type": doc["type"],
+                    "creator": doc["creator"],
+                    "created": doc["created"].isoformat(),
+                    "old_value": doc.get("old_value"),
+                    "new_value": doc.get("new_value"),
+                    "note": doc.get("note"),
+                    "message": message,
+                    "text": (message or {}).get("text", ""),
+                }
+            )
+        return items
+
+    async def mail_routes(self) -> dict[str, Any]:
+        instance = await self._store.instance()
+        routes: dict[str, dict[str, str]] = {}
+        for queue in await self._store.queues_all():
+            routes[queue.correspond_address] = {"queue": queue.name, "kind": "correspond"}
+            routes[queue.comment_address] = {"queue": queue.name, "kind": "comment"}
+        if not instance.get("rtname"):
+            raise NotConfiguredError("instance not configured yet (no rtname): apply the seed")
+        return rpc.MailRoutes(
+            rtname=instance["rtname"],
+            extra_rtnames=tuple(instance.get("extra_rtnames", [])),
+            routes=routes,  # type: ignore[arg-type]
+        ).model_dump(mode="json")
+
+    async def authenticate(self, creds: rpc.Credentials) -> dict[str, Any]:
+        email = normalize_address(creds.email)
+        user = await self._store.get_user(email)
+        stored = user.get("password_hash") if user else None
+        if not await verify_password(stored, creds.password) or user is None:
+            raise AuthenticationFailedError("wrong email or password")
+        return rpc.UserPublic(
+            email=email,
+            name=user.get("name", ""),
+            privileged=bool(user.get("privileged")),
+            is_admin=bool(user.get("is_admin")),
+            language=user.get("language", "fr"),
+        ).model_dump()
+
+    # administration -----------------------------------------------------------------------
+    async def set_instance(self, cmd: rpc.SetInstance) -> dict[str, Any]:
+        require_admin(await self.actor(cmd.actor))
+        await self._store.set_instance(cmd.rtname, list(cmd.extra_rtnames))
+        return {"rtname": cmd.rtname, "extra_rtnames": list(cmd.extra_rtnames)}
+
+    async def upsert_queue(self, cmd: rpc.UpsertQueue) -> dict[str, Any]:
+        require_admin(await self.actor(cmd.actor))
+        correspond = normalize_address(cmd.correspond_address)
+        comment = normalize_address(cmd.comment_address)
+        if correspond == comment:
+            raise ConflictError("correspond and comment addresses must differ")
+        for other in await self._store.queues_all():
+            if other.name != cmd.name and {correspond, comment} & {
+                other.correspond_address,
+                other.comment_address,
+            }:
+                raise ConflictError(f"an address is already used by queue {other.name}")
+        queue = Queue(cmd.name, correspond, comment, cmd.language, cmd.description)
+        await self._store.upsert_queue(queue)
+        return {"name": queue.name, "correspond_address": correspond, "comment_address": comment}
+
+    async def upsert_user(self, cmd: rpc.UpsertUser) -> dict[str, Any]:
+        require_admin(await self.actor(cmd.actor))
+        email = normalize_address(cmd.email)
+        fields: dict[str, Any] = {
+            "name": cmd.name,
+            "privileged": cmd.privileged or cmd.is_admin,
+            "is_admin": cmd.is_admin,
+            "language": cmd.language,
+        }
+        if cmd.password:
+            fields["password_hash"] = hash_password(cmd.password)
+        await self._store.upsert_user(email, fields)
+        return {"email": email, "privileged": fields["privileged"], "is_admin": cmd.is_admin}

@@ -1,0 +1,65 @@
+"""``guichet``: the operator's command line (seed, administration, AsyncAPI documents)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+from shared.messaging import RpcClient
+from shared.rpc import tickets as rpc
+from shared.settings import BaseServiceSettings
+
+app = typer.Typer(help="Guichet operator commands.", no_args_is_help=True)
+admin = typer.Typer(help="Administration through the tickets service.", no_args_is_help=True)
+docs = typer.Typer(help="Generated documentation.", no_args_is_help=True)
+app.add_typer(admin, name="admin")
+app.add_typer(docs, name="docs")
+
+
+async def _call_all(calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    settings = BaseServiceSettings()
+    client = RpcClient(settings.broker_url, timeout=settings.rpc_timeout_seconds, name="cli")
+    await client.start()
+    try:
+        return [await client.call(name, payload) for name, payload in calls]
+    finally:
+        await client.stop()
+
+
+def seed_calls(seed: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The RPC commands that apply a seed file (instance, then users, then queues)."""
+    actor = {"actor": rpc.SYSTEM_ACTOR}
+    calls: list[tuple[str, dict[str, Any]]] = []
+    instance = seed.get("instance") or {}
+    if instance:
+        calls.append((rpc.ADMIN_SET_INSTANCE, {**actor, **instance}))
+    calls += [(rpc.ADMIN_UPSERT_USER, {**actor, **u}) for u in seed.get("users", [])]
+    calls += [(rpc.ADMIN_UPSERT_QUEUE, {**actor, **q}) for q in seed.get("queues", [])]
+    return calls
+
+
+@admin.command("seed")
+def seed(path: Path = typer.Argument(..., exists=True, readable=True)) -> None:
+    """Apply a seed file (YAML: instance, users, queues); safe to run again."""
+    data = yaml.safe_load(path.read_text()) or {}
+    calls = seed_calls(data)
+    for (name, _), result in zip(calls, asyncio.run(_call_all(calls)), strict=True):
+        typer.echo(f"{name}: {json.dumps(result, ensure_ascii=False)}")
+
+
+@docs.command("asyncapi")
+def asyncapi(out_dir: Path = typer.Option(Path("docs/asyncapi"), "--out")) -> None:
+    """Write the AsyncAPI document of every service, generated from its FastStream broker."""
+    from shared.asyncapi_docs import write_all
+
+    for path in write_all(out_dir):
+        typer.echo(str(path))
+
+
+def main() -> None:
+    app()

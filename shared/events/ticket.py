@@ -1,0 +1,102 @@
+"""Events about tickets: one ``ticket.txn.<kind>`` per transaction of a ticket's history.
+
+Each carries the ticket as it stands after the transaction (with its ``version``) so that
+consumers never need to read the tickets service's collections, and can order updates.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.events.envelope import EventPayload
+from shared.events.mail import LoopFacts
+
+Status = Literal["new", "open", "stalled", "resolved", "rejected", "deleted"]
+NOBODY = "Nobody"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class QueueInfo(_Frozen):
+    name: str
+    correspond_address: str
+    comment_address: str
+    rtname: str
+    language: str = "fr"
+
+
+class TicketSnapshot(_Frozen):
+    id: int = Field(ge=1)
+    queue: str
+    subject: str
+    status: Status
+    owner: str = NOBODY
+    requestors: tuple[str, ...] = ()
+    ccs: tuple[str, ...] = ()
+    admin_ccs: tuple[str, ...] = ()
+    priority: int = 0
+    created: AwareDatetime
+    updated: AwareDatetime
+    resolved: AwareDatetime | None = None
+    version: int = Field(ge=1)
+
+
+class AttachmentInfo(_Frozen):
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class MessageInfo(_Frozen):
+    message_id: str | None = None
+    subject: str = ""
+    from_address: str = ""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    text: str = ""
+    attachments: tuple[AttachmentInfo, ...] = ()
+
+
+class TransactionInfo(_Frozen):
+    id: str
+    seq: int = Field(ge=1)
+    type: str
+    creator: str
+    created: AwareDatetime
+    message: MessageInfo | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+    note: str | None = None
+
+
+class TicketTxnEvent(EventPayload):
+    """Common shape of every ``ticket.txn.*`` event."""
+
+    ticket: TicketSnapshot
+    transaction: TransactionInfo
+    queue: QueueInfo
+    # Set when the transaction came from a mail: what ingest found about its nature.
+    loop: LoopFacts | None = None
+    source_mail_key: str | None = None
+
+
+class TicketCreated(TicketTxnEvent):
+    event_type: ClassVar[str] = "ticket.txn.create"
+
+
+class TicketCorresponded(TicketTxnEvent):
+    event_type: ClassVar[str] = "ticket.txn.correspond"
+
+
+class TicketCommented(TicketTxnEvent):
+    event_type: ClassVar[str] = "ticket.txn.comment"
+
+
+TICKET_TXN_EVENTS: dict[str, type[TicketTxnEvent]] = {
+    cls.event_type: cls for cls in (TicketCreated, TicketCorresponded, TicketCommented)
+}

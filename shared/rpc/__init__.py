@@ -1,0 +1,1 @@
+"""Request/reply models of the RPC endpoints (``guichet.rpc.<name>``)."""

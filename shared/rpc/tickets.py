@@ -1,0 +1,85 @@
+"""RPC contracts of the tickets service."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAIL_ROUTES = "tickets.mail_routes"
+GET_TICKET = "tickets.get"
+GET_HISTORY = "tickets.history"
+LIST_TICKETS = "tickets.list"
+AUTHENTICATE = "tickets.users.authenticate"
+ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
+ADMIN_UPSERT_QUEUE = "tickets.admin.upsert_queue"
+ADMIN_UPSERT_USER = "tickets.admin.upsert_user"
+
+SYSTEM_ACTOR = "system"  # the operator's CLI; the web gateway never sends it
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MailRoute(_Model):
+    queue: str
+    kind: Literal["correspond", "comment"]
+
+
+class MailRoutes(_Model):
+    rtname: str
+    extra_rtnames: tuple[str, ...] = ()
+    routes: dict[str, MailRoute]
+
+
+class TicketRef(_Model):
+    actor: str = Field(min_length=1)
+    id: int = Field(ge=1)
+
+
+class ListTickets(_Model):
+    actor: str = Field(min_length=1)
+    requestor: str | None = None
+    queue: str | None = None
+    status: str | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class Credentials(_Model):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserPublic(_Model):
+    email: str
+    name: str = ""
+    privileged: bool = False
+    is_admin: bool = False
+    language: str = "fr"
+
+
+class SetInstance(_Model):
+    actor: str
+    rtname: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    extra_rtnames: tuple[str, ...] = ()
+
+
+class UpsertQueue(_Model):
+    actor: str
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    correspond_address: str
+    comment_address: str
+    language: Literal["fr", "en"] = "fr"
+    description: str = ""
+
+
+class UpsertUser(_Model):
+    actor: str
+    email: str
+    name: str = ""
+    password: str | None = None
+    privileged: bool = False
+    is_admin: bool = False
+    language: Literal["fr", "en"] = "fr"
