@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -44,7 +44,7 @@ def seed_calls(seed: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 @admin.command("seed")
-def seed(path: Path = typer.Argument(..., exists=True, readable=True)) -> None:
+def seed(path: Annotated[Path, typer.Argument(exists=True, readable=True)]) -> None:
     """Apply a seed file (YAML: instance, users, queues); safe to run again."""
     data = yaml.safe_load(path.read_text()) or {}
     calls = seed_calls(data)
@@ -53,7 +53,7 @@ def seed(path: Path = typer.Argument(..., exists=True, readable=True)) -> None:
 
 
 @docs.command("asyncapi")
-def asyncapi(out_dir: Path = typer.Option(Path("docs/asyncapi"), "--out")) -> None:
+def asyncapi(out_dir: Annotated[Path, typer.Option("--out")] = Path("docs/asyncapi")) -> None:
     """Write the AsyncAPI document of every service, generated from its FastStream broker."""
     from shared.asyncapi_docs import write_all
 
@@ -63,3 +63,7 @@ def asyncapi(out_dir: Path = typer.Option(Path("docs/asyncapi"), "--out")) -> No
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

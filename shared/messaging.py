@@ -169,7 +169,9 @@ def register_consumer(
         try:
             envelope = AnyEnvelope.model_validate(body)
         except ValidationError as exc:
-            await _park(broker, msg, body, consumer, attempt, f"invalid envelope: {exc}", publish_timeout)
+            await _park(
+                broker, msg, body, consumer, attempt, f"invalid envelope: {exc}", publish_timeout
+            )
             metrics.MESSAGES_CONSUMED.labels(queue=consumer.name, outcome="invalid").inc()
             return
         with correlation_scope(envelope.correlation_id):
@@ -183,7 +185,11 @@ def register_consumer(
             except Exception as exc:
                 outcome = "retried" if attempt < MAX_ATTEMPTS else "dead_lettered"
                 log.warning(
-                    "attempt %d on %s %s failed: %r", attempt, envelope.type, envelope.id, exc,
+                    "attempt %d on %s %s failed: %r",
+                    attempt,
+                    envelope.type,
+                    envelope.id,
+                    exc,
                     exc_info=not isinstance(exc, RetryableError),
                 )
                 if attempt < MAX_ATTEMPTS:
@@ -229,7 +235,9 @@ async def _park(
     error: str,
     timeout: float,
 ) -> None:
-    await _move(broker, msg, body, consumer.dead_letter_queue.name, consumer, attempt, error, timeout)
+    await _move(
+        broker, msg, body, consumer.dead_letter_queue.name, consumer, attempt, error, timeout
+    )
 
 
 async def _move(

@@ -2,7 +2,9 @@
 
 from prometheus_client import Counter, Histogram
 
-EVENTS_PUBLISHED = Counter("guichet_events_published_total", "Events confirmed by the broker", ["type"])
+EVENTS_PUBLISHED = Counter(
+    "guichet_events_published_total", "Events confirmed by the broker", ["type"]
+)
 MESSAGES_CONSUMED = Counter(
     "guichet_messages_consumed_total", "Messages taken from a consumer queue", ["queue", "outcome"]
 )

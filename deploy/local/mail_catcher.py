@@ -23,7 +23,7 @@ class MaildirCatcher:
             (maildir / sub).mkdir(parents=True, exist_ok=True)
         self._box = mailbox.Maildir(maildir, create=False)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         lines = [f"X-Envelope-From: <{envelope.mail_from or ''}>"]
         lines += [f"X-Envelope-To: <{rcpt}>" for rcpt in envelope.rcpt_tos]
         raw = ("\r\n".join(lines) + "\r\n").encode() + (envelope.original_content or b"")

@@ -250,6 +250,16 @@ do_start() {
     fi
     # The node's user must reach the home, config, data and logs wherever the repo is.
     chmod a+rx "$CACHE" "$OS_DIR" "$VAR" "$LOG"
+    if ! as_node test -r "$OS_HOME/lib/opensearch-$OS_VERSION.jar" || ! as_node test -w "$OS_DATA"; then
+      # A checkout under a private folder (e.g. a 0700 temporary directory): let the node's
+      # user pass through the parent folders (search only, o+x; nothing becomes readable).
+      local dir="$ROOT"
+      while [ "$dir" != "/" ]; do
+        chmod o+x "$dir" 2>/dev/null || true
+        dir="$(dirname "$dir")"
+      done
+      say "granted o+x on the parent folders of $ROOT so user $OS_USER can reach its files"
+    fi
     as_node test -r "$OS_HOME/lib/opensearch-$OS_VERSION.jar" \
       || die "user $OS_USER cannot read $OS_HOME: make its parent directories world-searchable (chmod o+x) or set GUICHET_CACHE_DIR"
     as_node test -w "$OS_DATA" \

@@ -99,7 +99,7 @@ def main() -> None:
                 continue
             if child.process is not None:
                 code = child.process.returncode
-                delay = min(2 ** child.restarts, 30)
+                delay = min(2**child.restarts, 30)
                 child.restarts += 1
                 child.next_start = now + delay
                 child.process = None

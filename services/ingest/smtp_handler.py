@@ -10,8 +10,8 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
 from email import policy
+from email.parser import BytesHeaderParser
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -54,7 +54,7 @@ class IngestHandler:
         self._publisher = publisher
         self._max_recipients = max_recipients
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         reply = self._check_recipient(envelope, address)
@@ -72,7 +72,7 @@ class IngestHandler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Recipient OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         started = time.perf_counter()
         correlation_id = f"smtp-{uuid.uuid4()}"
         with correlation_scope(correlation_id):

@@ -10,7 +10,9 @@ from shared.messaging import register_consumer
 from shared.topology import NOTIFY_EVENTS
 
 
-def register(broker: RabbitBroker, service: NotifyService | None, *, publish_timeout: float) -> None:
+def register(
+    broker: RabbitBroker, service: NotifyService | None, *, publish_timeout: float
+) -> None:
     async def on_ticket_event(envelope: AnyEnvelope) -> None:
         assert service is not None
         await service.on_ticket_event(envelope)

@@ -13,7 +13,7 @@ from services.notify.adapters.smtp_sender import PermanentDeliveryError, SmtpSen
 from services.notify.domain.outgoing import build_autoreply, message_id_for
 from services.notify.domain.rules import plan_notifications
 from shared.events.envelope import AnyEnvelope
-from shared.events.ticket import TICKET_TXN_EVENTS
+from shared.events.ticket import TICKET_TXN_EVENTS, TicketTxnEvent
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class NotifyService:
         payload_type = TICKET_TXN_EVENTS.get(envelope.type)
         if payload_type is None:
             return  # a kind of transaction that sends nothing (yet)
-        event = envelope.decode(payload_type).payload
+        event: TicketTxnEvent = envelope.decode(payload_type).payload
         for planned in plan_notifications(event):
             key = f"{event.transaction.id}:{planned.recipient}:{planned.template}"
             if await self._deliveries.status(key) in {"sent", "failed"}:

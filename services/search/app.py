@@ -26,8 +26,12 @@ def asyncapi(settings: SearchSettings) -> AsyncAPI:
 def build_app(settings: SearchSettings) -> FastAPI:
     broker = build_broker(settings, prefetch=64)
     client = AsyncOpenSearch(hosts=[settings.opensearch_url], timeout=30)
-    index = OpenSearchTicketIndex(client, settings.namespace, refresh_interval=settings.index_refresh)
-    handlers.register(broker, SearchService(index), publish_timeout=settings.publish_timeout_seconds)
+    index = OpenSearchTicketIndex(
+        client, settings.namespace, refresh_interval=settings.index_refresh
+    )
+    handlers.register(
+        broker, SearchService(index), publish_timeout=settings.publish_timeout_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -13,7 +13,9 @@ from shared.rpc.search import SEARCH_TICKETS, SearchTickets
 from shared.topology import SEARCH_EVENTS
 
 
-def register(broker: RabbitBroker, service: SearchService | None, *, publish_timeout: float) -> None:
+def register(
+    broker: RabbitBroker, service: SearchService | None, *, publish_timeout: float
+) -> None:
     async def on_ticket_event(envelope: AnyEnvelope) -> None:
         assert service is not None
         await service.on_ticket_event(envelope)

@@ -29,7 +29,12 @@ class SearchService:
             event = envelope.decode(payload_type).payload
         stale = await self._index.write(ticket_document(event.ticket), message_document(event))
         if stale:
-            log.info("ticket #%d v%d: %d stale write(s) ignored", event.ticket.id, event.ticket.version, stale)
+            log.info(
+                "ticket #%d v%d: %d stale write(s) ignored",
+                event.ticket.id,
+                event.ticket.version,
+                stale,
+            )
 
     async def search_tickets(self, request: SearchTickets) -> dict[str, Any]:
         query = parse_quick_query(request.q, me=request.principal.email)

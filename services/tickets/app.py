@@ -46,7 +46,9 @@ def build_app(settings: TicketsSettings) -> FastAPI:
         await broker.connect()
         await declare_topology(broker)
         await broker.start()
-        tasks.every(settings.outbox_relay_interval_seconds, "outbox-relay", service.relay_unpublished)
+        tasks.every(
+            settings.outbox_relay_interval_seconds, "outbox-relay", service.relay_unpublished
+        )
         try:
             yield
         finally:

@@ -26,7 +26,9 @@ def _endpoint(
     return handle
 
 
-def register(broker: RabbitBroker, service: TicketService | None, *, publish_timeout: float) -> None:
+def register(
+    broker: RabbitBroker, service: TicketService | None, *, publish_timeout: float
+) -> None:
     """Subscribe every handler; ``service`` may be None when only documenting (AsyncAPI)."""
 
     async def on_mail_received(envelope: AnyEnvelope) -> None:

@@ -82,16 +82,18 @@ class TicketService:
         sender = sender_of(parsed, mail.mail_from)
         await self._store.ensure_user(sender, self._clock())
         for _ in range(MAX_CONCURRENCY_RETRIES):
-            candidates = await self._candidate_tickets(parsed.subject, parsed, instance)
+            # The mail's own Message-ID counts too: the same mail sent to both addresses
+            # of a queue lands on one ticket, once per address.
+            seen_ids = [*parsed.in_reply_to, *parsed.references, *filter(None, [parsed.message_id])]
+            by_message_id = await self._store.ticket_by_message_ids(seen_ids)
+            candidates = await self._candidate_tickets(parsed, instance, by_message_id)
             decision = thread_mail(
                 subject=parsed.subject,
                 referenced_ids=(*parsed.in_reply_to, *parsed.references),
                 rtnames=[rtname, *instance.get("extra_rtnames", [])],
                 queue=queue.name,
                 ticket_queues=candidates,
-                ticket_by_message_id=await self._store.ticket_by_message_ids(
-                    [*parsed.in_reply_to, *parsed.references]
-                ),
+                ticket_by_message_id=by_message_id,
             )
             now = self._clock()
             if decision.ticket_id is None:
@@ -146,11 +148,14 @@ class TicketService:
         return instance
 
     async def _candidate_tickets(
-        self, subject: str, parsed: ParsedMail, instance: dict[str, Any]
+        self, parsed: ParsedMail, instance: dict[str, Any], by_message_id: int | None
     ) -> dict[int, str]:
+        """The queue of every ticket the mail may belong to (tags, our Message-IDs)."""
         names = [instance["rtname"], *instance.get("extra_rtnames", [])]
-        ids = find_ticket_ids(subject, names)
+        ids = find_ticket_ids(parsed.subject, names)
         ids += ticket_ids_in_our_message_ids([*parsed.in_reply_to, *parsed.references], names[0])
+        if by_message_id is not None:
+            ids.append(by_message_id)
         return await self._store.ticket_queues(ids)
 
     def _event_for(
@@ -228,7 +233,7 @@ class TicketService:
     async def _visible_ticket(self, ref: rpc.TicketRef) -> Ticket:
         actor = await self.actor(ref.actor)
         ticket = await self._store.get_ticket(ref.id)
-        if ticket is None or ticket.status == "deleted" and not actor.is_admin:
+        if ticket is None or (ticket.status == "deleted" and not actor.is_admin):
             raise NotFoundError(f"ticket #{ref.id} does not exist")
         require_show_ticket(actor, ticket)
         return ticket
@@ -290,7 +295,7 @@ class TicketService:
         return rpc.MailRoutes(
             rtname=instance["rtname"],
             extra_rtnames=tuple(instance.get("extra_rtnames", [])),
-            routes=routes,  # type: ignore[arg-type]
+            routes={a: rpc.MailRoute.model_validate(r) for a, r in routes.items()},
         ).model_dump(mode="json")
 
     async def authenticate(self, creds: rpc.Credentials) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -42,7 +43,8 @@ class Envelope(BaseModel, Generic[P]):
         event_id: uuid.UUID | None = None,
         occurred_at: datetime | None = None,
     ) -> Envelope[P]:
-        return Envelope[type(payload)](  # type: ignore[misc]
+        concrete: Any = Envelope[type(payload)]  # type: ignore[misc]
+        envelope: Envelope[P] = concrete(
             id=event_id or uuid.uuid4(),
             type=payload.event_type,
             schema_version=payload.schema_version,
@@ -52,6 +54,7 @@ class Envelope(BaseModel, Generic[P]):
             producer=producer,
             payload=payload,
         )
+        return envelope
 
     def to_wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -71,7 +74,7 @@ class AnyEnvelope(BaseModel):
     producer: str
     payload: dict[str, Any]
 
-    def decode(self, payload_type: type[P]) -> Envelope[P]:
+    def decode(self, payload_type: builtins.type[P]) -> Envelope[P]:
         if self.type != payload_type.event_type:
             raise ValueError(f"expected {payload_type.event_type}, got {self.type}")
         if self.schema_version != payload_type.schema_version:
@@ -79,7 +82,9 @@ class AnyEnvelope(BaseModel):
                 f"{self.type}: schema_version {self.schema_version} has no upcaster to "
                 f"{payload_type.schema_version}"
             )
-        return Envelope[payload_type](  # type: ignore[valid-type]
+        concrete: Any = Envelope[payload_type]  # type: ignore[valid-type]
+        envelope: Envelope[P] = concrete(
             **self.model_dump(exclude={"payload"}),
             payload=payload_type.model_validate(self.payload),
         )
+        return envelope

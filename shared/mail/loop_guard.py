@@ -41,12 +41,16 @@ def classify_loop(headers: Headers, sender: str, instance: str) -> LoopFacts:
     rules: dict[str, Callable[[], str | None]] = {
         "auto_submitted": lambda: _auto_submitted(headers),
         "bulk_or_list": lambda: _bulk_or_list(headers),
-        "mailer_daemon": lambda: f"sender {sender} is a mailer daemon"
-        if sender == "" or is_mailer_daemon(sender)
-        else None,
-        "our_loop": lambda: f"{LOOP_HEADER}: {instance}"
-        if instance.lower() in headers.get(LOOP_HEADER.lower(), "").lower()
-        else None,
+        "mailer_daemon": lambda: (
+            f"sender {sender} is a mailer daemon"
+            if sender == "" or is_mailer_daemon(sender)
+            else None
+        ),
+        "our_loop": lambda: (
+            f"{LOOP_HEADER}: {instance}"
+            if instance.lower() in headers.get(LOOP_HEADER.lower(), "").lower()
+            else None
+        ),
     }
     hits = {name: rule() for name, rule in rules.items()}
     reasons = tuple(r for r in hits.values() if r)

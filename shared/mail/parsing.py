@@ -10,11 +10,11 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
-from datetime import datetime
 
 from shared.mail.addresses import normalize_address, parse_address_list
 
@@ -102,7 +102,7 @@ def _parse(raw: bytes) -> tuple[Message, list[str]]:
     try:
         msg: Message = BytesParser(policy=policy.default).parsebytes(raw)
         # Touch the headers now: policy.default decodes lazily and may raise later.
-        for name in msg.keys():
+        for name in msg:
             _ = msg.get_all(name)
     except Exception as exc:
         defects.append(f"reparsed leniently: {exc!r}")
@@ -168,5 +168,3 @@ def parse_mail(raw: bytes) -> ParsedMail:
         headers={k.lower(): _header(msg, k) for k in dict.fromkeys(msg.keys())},
         defects=tuple(dict.fromkeys(defects)),
     )
-
-

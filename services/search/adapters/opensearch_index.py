@@ -26,7 +26,10 @@ class OpenSearchTicketIndex:
         self._refresh_interval = refresh_interval
 
     async def ensure_indices(self) -> None:
-        for alias, fields in ((self.tickets_alias, TICKET_FIELDS), (self.messages_alias, MESSAGE_FIELDS)):
+        for alias, fields in (
+            (self.tickets_alias, TICKET_FIELDS),
+            (self.messages_alias, MESSAGE_FIELDS),
+        ):
             if await self._client.indices.exists_alias(name=alias):
                 continue
             concrete = f"{alias}-v{MAPPING_VERSION}"
@@ -89,7 +92,9 @@ class OpenSearchTicketIndex:
             "_source": False,
             "fields": ["ticket_id"],
             "sort": [{"_score": "desc"}, {"ticket_id": "desc"}],
-            "aggs": {"tickets": {"cardinality": {"field": "ticket_id", "precision_threshold": 40000}}},
+            "aggs": {
+                "tickets": {"cardinality": {"field": "ticket_id", "precision_threshold": 40000}}
+            },
             "track_total_hits": False,
         }
         result = await self._client.search(
@@ -101,5 +106,7 @@ class OpenSearchTicketIndex:
     async def tickets(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
             return {}
-        result = await self._client.mget(index=self.tickets_alias, body={"ids": [str(i) for i in ids]})
+        result = await self._client.mget(
+            index=self.tickets_alias, body={"ids": [str(i) for i in ids]}
+        )
         return {int(d["_id"]): d["_source"] for d in result["docs"] if d.get("found")}

@@ -19,7 +19,21 @@ ANALYSIS: dict[str, Any] = {
         "fr_elision": {
             "type": "elision",
             "articles_case": True,
-            "articles": ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"],
+            "articles": [
+                "l",
+                "m",
+                "t",
+                "qu",
+                "n",
+                "s",
+                "j",
+                "d",
+                "c",
+                "jusqu",
+                "quoiqu",
+                "lorsqu",
+                "puisqu",
+            ],
         },
         "fr_stop": {"type": "stop", "stopwords": "_french_"},
         "fr_stem": {"type": "stemmer", "language": "light_french"},
@@ -34,13 +48,14 @@ ANALYSIS: dict[str, Any] = {
     "normalizer": {"lower": {"type": "custom", "filter": ["lowercase", "asciifolding"]}},
 }
 
-_TEXT = {"type": "text", "analyzer": "fr_folded", "fields": {"exact": {"type": "text", "analyzer": "folded"}}}
+_FOLDED_EXACT: dict[str, Any] = {"exact": {"type": "text", "analyzer": "folded"}}
+_TEXT: dict[str, Any] = {"type": "text", "analyzer": "fr_folded", "fields": _FOLDED_EXACT}
 _KEYWORD = {"type": "keyword", "normalizer": "lower"}
 
 TICKET_FIELDS: dict[str, Any] = {
     "ticket_id": {"type": "long"},
     "queue": _KEYWORD,
-    "subject": {**_TEXT, "fields": {**_TEXT["fields"], "raw": {"type": "keyword"}}},
+    "subject": {**_TEXT, "fields": {**_FOLDED_EXACT, "raw": {"type": "keyword"}}},
     "status": _KEYWORD,
     "owner": _KEYWORD,
     "requestors": _KEYWORD,

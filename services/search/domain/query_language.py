@@ -65,7 +65,11 @@ def permission_filter(principal: Principal) -> list[dict[str, Any]]:
         return [{"bool": {"must_not": {"term": {"status": "deleted"}}}}]
     return [
         {"term": {"requestors": principal.email}},
-        {"bool": {"must_not": [{"term": {"status": "deleted"}}, {"term": {"txn_type": "comment"}}]}},
+        {
+            "bool": {
+                "must_not": [{"term": {"status": "deleted"}}, {"term": {"txn_type": "comment"}}]
+            }
+        },
     ]
 
 
@@ -85,6 +89,13 @@ def to_opensearch(query: QuickQuery, principal: Principal) -> dict[str, Any]:
             }
         )
     for phrase in query.phrases:
-        must.append({"multi_match": {"query": phrase, "type": "phrase", "fields": ["subject", "text"]}})
+        must.append(
+            {"multi_match": {"query": phrase, "type": "phrase", "fields": ["subject", "text"]}}
+        )
     filters = [{"term": {name: value}} for name, value in query.filters]
-    return {"bool": {"must": must or [{"match_all": {}}], "filter": filters + permission_filter(principal)}}
+    return {
+        "bool": {
+            "must": must or [{"match_all": {}}],
+            "filter": filters + permission_filter(principal),
+        }
+    }

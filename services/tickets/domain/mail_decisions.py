@@ -23,7 +23,10 @@ def message_info(parsed: ParsedMail) -> MessageInfo:
         text=parsed.text,
         attachments=tuple(
             AttachmentInfo(
-                filename=a.filename, content_type=a.content_type, size=len(a.content), sha256=a.sha256
+                filename=a.filename,
+                content_type=a.content_type,
+                size=len(a.content),
+                sha256=a.sha256,
             )
             for a in parsed.attachments
         ),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from shared.events.ticket import NOBODY, MessageInfo, QueueInfo, TicketSnapshot
+from shared.events.ticket import NOBODY, MessageInfo, QueueInfo, Status, TicketSnapshot
 
 # RT's statuses; "active" ones are those a requestor's new mail leaves as they are.
 STATUSES = ("new", "open", "stalled", "resolved", "rejected", "deleted")
@@ -35,7 +35,7 @@ class Ticket:
     id: int
     queue: str
     subject: str
-    status: str
+    status: Status
     created: datetime
     updated: datetime
     version: int
@@ -52,7 +52,7 @@ class Ticket:
             id=self.id,
             queue=self.queue,
             subject=self.subject,
-            status=self.status,  # type: ignore[arg-type]
+            status=self.status,
             owner=self.owner,
             requestors=self.requestors,
             ccs=self.ccs,

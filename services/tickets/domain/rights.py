@@ -29,4 +29,6 @@ def require_show_ticket(actor: Actor, ticket: Ticket) -> None:
 
 def require_admin(actor: Actor) -> None:
     if not (actor.system or actor.is_admin):
-        raise PermissionDeniedError(f"{actor.email} is not a system administrator", right="SuperUser")
+        raise PermissionDeniedError(
+            f"{actor.email} is not a system administrator", right="SuperUser"
+        )

@@ -35,9 +35,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()
-        ]
+        errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
         return problem(422, "invalid", "the request is not valid", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -1,0 +1,764 @@
+"""Walking-skeleton benchmark: mails by SMTP → ticket in the API → searchable → autoreply.
+
+N mails (``GUICHET_BENCH_MAILS``, 500 by default) go to ``achats@tickets.example.org`` on
+127.0.0.1:2525 from 4 SMTP clients, each mail with its own requestor address and its own
+random word in the subject and the body (1–20 KB of text). For every mail answered 250:
+
+* DATA→250: the DATA command, the content and the wait for the reply (``SMTP.data()``);
+* 250→ticket: polling ``GET /api/v1/tickets?requestor=<address>`` until it lists a ticket;
+* 250→searchable: polling ``GET /api/v1/search?q=<word>`` until it finds the ticket;
+* 250→autoreply: the mtime of the caught autoreply to that address in ``var/outbox``.
+
+Pollers work oldest-mail-first from a small pool (10 ms growing to 50 ms between polls,
+60 s deadline per mail), so polling costs about one request per mail plus a few per 50 ms.
+A latency is observed when the poll's answer arrives: it includes one API round trip and up
+to one polling interval. The RSS and CPU time of every process of the stack are read from
+/proc before and after. Every mail answered 250 must become exactly one ticket, be found by
+search and be autoreplied once; anything else is a failure and makes the run not ``ok``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import random
+import string
+import subprocess
+import textwrap
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import httpx
+
+NAME = "skeleton"
+DESCRIPTION = "N mails through the walking skeleton: SMTP → ticket → search → autoreply"
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # all load goes to this machine, never elsewhere
+SMTP_PORT = 2525
+API_URL = f"http://{HOST}:8000/api/v1"
+AUTH = ("admin@example.org", "changeme")  # the public dev-only seed account
+QUEUE_ADDRESS = "achats@tickets.example.org"
+REQUESTOR_DOMAIN = "bench.example.net"
+OUTBOX = ROOT / "var" / "outbox"
+RUN_DIR = ROOT / "var" / "run"
+PIDFILE_PROCESSES = (
+    "ingest",
+    "tickets",
+    "notify",
+    "search",
+    "web",
+    "catcher",
+    "supervisor",
+    "ferretdb",
+    "opensearch",
+)
+STAGES = ("ticket", "search", "autoreply")
+
+
+@dataclass(frozen=True)
+class Params:
+    mails: int = 500
+    clients: int = 4
+    body_min_bytes: int = 1024
+    body_max_bytes: int = 20 * 1024
+    ticket_pollers: int = 4
+    search_pollers: int = 2
+    poll_min_s: float = 0.010
+    poll_max_s: float = 0.050
+    visible_deadline_s: float = 60.0
+    send_deadline_s: float = 600.0
+    outbox_scan_s: float = 0.010
+    settle_s: float = 5.0
+    seed: int = 20261125
+
+    @classmethod
+    def from_env(cls) -> Params:
+        def num(name: str, default: int) -> int:
+            value = int(os.environ.get(f"GUICHET_BENCH_{name}", default))
+            if value < 1:
+                raise ValueError(f"GUICHET_BENCH_{name} must be at least 1")
+            return value
+
+        d = cls()
+        return cls(
+            mails=num("MAILS", d.mails),
+            clients=num("CLIENTS", d.clients),
+            seed=num("SEED", d.seed),
+        )
+
+    @property
+    def budget_s(self) -> float:
+        """A hard bound on the whole run."""
+        return self.send_deadline_s + self.visible_deadline_s + self.settle_s + 180.0
+
+
+@dataclass
+class Mail:
+    index: int
+    requestor: str
+    word: str
+    raw: bytes
+    body_bytes: int
+    data_s: float | None = None
+    accepted_at: float | None = None  # perf_counter() when the 250 arrived
+    accepted_wall: float | None = None  # time.time() then, to compare with file mtimes
+    smtp_error: str | None = None
+    latency: dict[str, float] = field(default_factory=dict)  # stage → seconds after 250
+    found_id: dict[str, int] = field(default_factory=dict)  # stage → ticket id seen
+    ticket_subject_ok: bool | None = None
+    final_tickets: int | None = None  # tickets of this requestor at the end
+    final_searchable: bool | None = None
+    autoreplies: int = 0
+    reconcile_error: str | None = None
+
+
+@dataclass
+class PollStats:
+    requests: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    last_error: str | None = None
+
+
+# --- the mails ----------------------------------------------------------------------------
+
+_WORDS = (
+    "bonjour merci demande devis commande livraison facture fournisseur écran clavier souris "
+    "ordinateur portable licence logiciel maintenance contrat garantie délai budget service "
+    "direction comptabilité achat référence quantité prix remise conditions paiement trente "
+    "jours fin mois transport installation matériel bureau réunion projet équipe urgent "
+    "semaine prochaine possible rapidement validation bon pour accord signature pièce jointe "
+    "catalogue tarif annuel renouvellement abonnement support téléphone imprimante cartouche "
+    "papier mobilier chaise siège ergonomique lampe câble adaptateur station accueil réseau "
+    "serveur stockage disque mémoire sauvegarde sécurité antivirus formation utilisateur "
+    "site agence Lyon Paris Nantes Lille Bordeaux Marseille le la les un une des du de pour "
+    "avec sans sur dans par nous vous ils est sont avons avez pouvez serait merci d'avance "
+    "cordialement vite dès que possible afin de préciser le montant hors taxes toutes taxes"
+)
+VOCABULARY = tuple(_WORDS.split())
+TOPICS = (
+    "écrans pour le service comptable",
+    "renouvellement des licences",
+    "devis mobilier de bureau",
+    "commande de cartouches",
+    "portables pour les nouveaux arrivants",
+    "contrat de maintenance des imprimantes",
+    "stations d'accueil et câbles",
+    "formation sécurité des utilisateurs",
+)
+
+
+def _sentence(rng: random.Random) -> str:
+    words = rng.choices(VOCABULARY, k=rng.randint(6, 18))
+    return " ".join(words).capitalize() + rng.choice((".", ".", ".", " ?", " !"))
+
+
+def make_body(rng: random.Random, target_bytes: int, word: str) -> str:
+    """French-looking paragraphs of about ``target_bytes`` (UTF-8) naming ``word`` twice."""
+    paragraphs = [
+        "Bonjour,",
+        textwrap.fill(f"Je vous écris au sujet du dossier {word}. " + _sentence(rng), 72),
+    ]
+    size = sum(len(p.encode()) + 2 for p in paragraphs)
+    closing = f"Rappel : référence {word}.\n\nCordialement,\n-- \nService achats"
+    size += len(closing.encode())
+    while size < target_bytes:
+        para = textwrap.fill(" ".join(_sentence(rng) for _ in range(rng.randint(2, 6))), 72)
+        paragraphs.append(para)
+        size += len(para.encode()) + 2
+    return "\n\n".join([*paragraphs, closing]) + "\n"
+
+
+def make_mails(p: Params) -> list[Mail]:
+    content_rng = random.Random(p.seed)  # bodies reproducible from the seed...
+    unique_rng = random.SystemRandom()  # ...words and addresses new at every run
+    run_id = "".join(unique_rng.choices(string.ascii_lowercase + string.digits, k=8))
+    words: set[str] = set()
+    while len(words) < p.mails:
+        words.add("".join(unique_rng.choices(string.ascii_lowercase, k=12)))
+    mails = []
+    for i, word in enumerate(sorted(words, key=lambda _: unique_rng.random())):
+        requestor = f"bench-{run_id}-{i:04d}@{REQUESTOR_DOMAIN}"
+        body = make_body(content_rng, content_rng.randint(p.body_min_bytes, p.body_max_bytes), word)
+        msg = EmailMessage()
+        msg["From"] = requestor
+        msg["To"] = QUEUE_ADDRESS
+        msg["Subject"] = f"Demande {word} : {content_rng.choice(TOPICS)}"
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = f"<bench-{run_id}-{i:04d}@{REQUESTOR_DOMAIN}>"
+        msg.set_content(body)
+        raw = msg.as_bytes(policy=SMTP_POLICY)
+        mails.append(Mail(i, requestor, word, raw, len(body.encode())))
+    return mails
+
+
+# --- the stack's processes ----------------------------------------------------------------
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _pid_from_file(name: str) -> int | None:
+    try:
+        return int((RUN_DIR / f"{name}.pid").read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _rabbitmq_pid() -> int | None:
+    try:
+        out = subprocess.run(
+            ["pgrep", "-f", "beam.smp"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    pids = [int(x) for x in out.split()]
+    from_file = _pid_from_file("rabbitmq")
+    if from_file in pids:
+        return from_file
+    return pids[0] if pids else from_file
+
+
+def stack_pids() -> dict[str, int | None]:
+    pids = {name: _pid_from_file(name) for name in PIDFILE_PROCESSES}
+    pids["rabbitmq"] = _rabbitmq_pid()
+    return pids
+
+
+def proc_sample(pid: int | None) -> dict[str, Any]:
+    """RSS (KiB, from /proc/<pid>/status) and CPU seconds so far of one process."""
+    if pid is None:
+        return {"pid": None, "rss_kb": None, "cpu_s": None, "comm": None}
+    sample: dict[str, Any] = {"pid": pid, "rss_kb": None, "cpu_s": None, "comm": None}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition(":")
+            if key == "VmRSS":
+                sample["rss_kb"] = int(value.split()[0])
+            elif key == "Name":
+                sample["comm"] = value.strip()
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        fields = stat.rsplit(")", 1)[1].split()
+        sample["cpu_s"] = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+    except (OSError, ValueError, IndexError):
+        pass  # the process is gone
+    return sample
+
+
+def stack_sample() -> dict[str, dict[str, Any]]:
+    return {name: proc_sample(pid) for name, pid in stack_pids().items()}
+
+
+def loadavg() -> list[str]:
+    try:
+        return Path("/proc/loadavg").read_text(encoding="ascii").split()[:3]
+    except OSError:
+        return []
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+async def sender(
+    work: deque[Mail], on_accepted: Callable[[Mail], None], deadline: float, window: list[float]
+) -> None:
+    """One SMTP client: one connection (reopened after a failure), mails taken from ``work``."""
+    client: aiosmtplib.SMTP | None = None
+    try:
+        while work and time.perf_counter() < deadline:
+            mail = work.popleft()
+            try:
+                if client is None or not client.is_connected:
+                    client = aiosmtplib.SMTP(
+                        hostname=HOST,
+                        port=SMTP_PORT,
+                        timeout=30,
+                        start_tls=False,
+                        local_hostname="bench.example.net",
+                    )
+                    await client.connect()
+                window.append(time.perf_counter())
+                await client.mail(mail.requestor)
+                await client.rcpt(QUEUE_ADDRESS)
+                t0 = time.perf_counter()
+                await client.data(mail.raw)  # DATA, 354, content, "." → 250 (else raises)
+                mail.accepted_at = time.perf_counter()
+                mail.accepted_wall = time.time()
+                mail.data_s = mail.accepted_at - t0
+                window.append(mail.accepted_at)
+                on_accepted(mail)
+            except aiosmtplib.SMTPResponseException as exc:
+                mail.smtp_error = f"{exc.code} {exc.message}"
+                if client is not None and client.is_connected:
+                    try:
+                        await client.rset()
+                    except aiosmtplib.SMTPException:
+                        client.close()
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                mail.smtp_error = f"{type(exc).__name__}: {exc}"
+                if client is not None:
+                    client.close()
+                client = None
+    finally:
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except aiosmtplib.SMTPException:
+                client.close()
+
+
+# --- observing ----------------------------------------------------------------------------
+
+Probe = Callable[[Mail], Awaitable[int | None]]
+
+
+def ticket_probe(http: httpx.AsyncClient) -> Probe:
+    async def probe(mail: Mail) -> int | None:
+        resp = await http.get("/tickets", params={"requestor": mail.requestor, "limit": 5})
+        resp.raise_for_status()
+        body = resp.json()
+        if not body["data"]:
+            return None
+        first = body["data"][0]
+        mail.ticket_subject_ok = mail.word in first["subject"]
+        return int(first["id"])
+
+    return probe
+
+
+def search_probe(http: httpx.AsyncClient) -> Probe:
+    async def probe(mail: Mail) -> int | None:
+        resp = await http.get("/search", params={"q": mail.word, "limit": 5})
+        resp.raise_for_status()
+        items = resp.json()["items"]
+        return int(items[0]["id"]) if items else None
+
+    return probe
+
+
+async def poller(
+    stage: str, queue: asyncio.Queue[Mail | None], probe: Probe, p: Params, stats: PollStats
+) -> None:
+    """Takes the oldest mail not yet watched and polls until ``probe`` finds it."""
+    while (mail := await queue.get()) is not None:
+        assert mail.accepted_at is not None
+        deadline = mail.accepted_at + p.visible_deadline_s
+        interval = p.poll_min_s
+        while True:
+            try:
+                found = await probe(mail)
+            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+                stats.errors += 1
+                stats.last_error = f"{type(exc).__name__}: {exc}"
+                found = None
+            stats.requests += 1
+            now = time.perf_counter()
+            if found is not None:
+                mail.latency[stage] = now - mail.accepted_at
+                mail.found_id[stage] = found
+                break
+            if now >= deadline:
+                stats.timeouts += 1
+                break
+            await asyncio.sleep(min(interval, deadline - now))
+            interval = min(interval * 1.5, p.poll_max_s)
+
+
+def _maildir_names() -> dict[str, Path]:
+    """Messages in the outbox by their unique base name (``new/`` and, if moved, ``cur/``)."""
+    names: dict[str, Path] = {}
+    for sub in ("new", "cur"):
+        try:
+            with os.scandir(OUTBOX / sub) as it:
+                for entry in it:
+                    if not entry.name.startswith("."):
+                        names[entry.name.split(":", 1)[0]] = Path(entry.path)
+        except FileNotFoundError:
+            continue
+    return names
+
+
+def _envelope(path: Path) -> tuple[list[str], int | None, float] | None:
+    """(X-Envelope-To addresses, X-Guichet-Ticket, mtime) of one caught message."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(16384)
+        mtime = path.stat().st_mtime
+    except OSError:
+        return None
+    end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=-1)
+    rcpts: list[str] = []
+    ticket: int | None = None
+    for line in head[: end if end >= 0 else None].decode("utf-8", "replace").splitlines():
+        name, _, value = line.partition(":")
+        if name.lower() == "x-envelope-to":
+            rcpts.append(value.strip().strip("<>").lower())
+        elif name.lower() == "x-guichet-ticket" and value.strip().isdigit():
+            ticket = int(value.strip())
+    return rcpts, ticket, mtime
+
+
+async def outbox_watcher(
+    by_requestor: dict[str, Mail],
+    seen: set[str],
+    sending_done: asyncio.Event,
+    p: Params,
+    hard_deadline: float,
+) -> None:
+    """Scans the Maildir every 10 ms; stops when every accepted mail has its autoreply or
+    60 s after the last 250."""
+    while time.perf_counter() < hard_deadline:
+        for name, path in _maildir_names().items():
+            if name in seen:
+                continue
+            seen.add(name)
+            envelope = _envelope(path)
+            if envelope is None:
+                continue
+            rcpts, ticket, mtime = envelope
+            for rcpt in rcpts:
+                mail = by_requestor.get(rcpt)
+                if mail is None or mail.accepted_wall is None:
+                    continue
+                mail.autoreplies += 1
+                if "autoreply" not in mail.latency:
+                    mail.latency["autoreply"] = mtime - mail.accepted_wall
+                    if ticket is not None:
+                        mail.found_id["autoreply"] = ticket
+        if sending_done.is_set():
+            accepted = [m for m in by_requestor.values() if m.accepted_at is not None]
+            if all("autoreply" in m.latency for m in accepted):
+                return
+            last = max((m.accepted_at for m in accepted if m.accepted_at), default=0.0)
+            if time.perf_counter() > last + p.visible_deadline_s:
+                return
+        await asyncio.sleep(p.outbox_scan_s)
+
+
+async def reconcile(http: httpx.AsyncClient, mails: list[Mail], deadline: float) -> int:
+    """The final word on every accepted mail: how many tickets its requestor has, and
+    whether search finds its word; returns how many checks could not be made."""
+    work = deque(m for m in mails if m.accepted_at is not None)
+    failures = 0
+
+    async def worker() -> None:
+        nonlocal failures
+        while work and time.perf_counter() < deadline:
+            mail = work.popleft()
+            try:
+                resp = await http.get("/tickets", params={"requestor": mail.requestor})
+                resp.raise_for_status()
+                mail.final_tickets = int(resp.json()["count"])
+                if "search" not in mail.latency:
+                    resp = await http.get("/search", params={"q": mail.word, "limit": 5})
+                    resp.raise_for_status()
+                    mail.final_searchable = bool(resp.json()["items"])
+                else:
+                    mail.final_searchable = True
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                failures += 1
+                mail.reconcile_error = f"{type(exc).__name__}: {exc}"
+
+    await asyncio.gather(*(worker() for _ in range(4)))
+    return failures
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    data = sorted(values)
+    if not data:
+        return None
+    k = (len(data) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return data[lo] + (data[hi] - data[lo]) * (k - lo)
+
+
+def ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def fig(name: str, value: float | int | str | None, unit: str = "") -> dict[str, Any]:
+    return {"name": name, "value": value, "unit": unit}
+
+
+def latency_row(label: str, values: list[float], expected: int) -> list[Any]:
+    return [
+        label,
+        len(values),
+        ms(percentile(values, 0.50)),
+        ms(percentile(values, 0.95)),
+        ms(percentile(values, 0.99)),
+        ms(max(values)) if values else None,
+        expected - len(values),
+    ]
+
+
+def mb(kb: int | None) -> float | None:
+    return None if kb is None else round(kb / 1024, 1)
+
+
+def process_table(
+    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    rows: list[list[Any]] = []
+    totals = [0, 0, 0.0]
+    for name, b in before.items():
+        a = after.get(name, {})
+        restarted = b.get("pid") != a.get("pid")
+        cpu = None
+        if not restarted and a.get("cpu_s") is not None and b.get("cpu_s") is not None:
+            cpu = round(a["cpu_s"] - b["cpu_s"], 2)
+        label = f"{name} ({b.get('comm') or '?'})" + (" RESTARTED" if restarted else "")
+        rows.append([label, b.get("pid"), mb(b["rss_kb"]), mb(a.get("rss_kb")), cpu])
+        totals[0] += b["rss_kb"] or 0
+        totals[1] += a.get("rss_kb") or 0
+        totals[2] += cpu or 0.0
+    rows.append(["total", None, mb(int(totals[0])), mb(int(totals[1])), round(totals[2], 2)])
+    return {
+        "title": "Processes at rest: RSS before and after; CPU seconds used during the run",
+        "columns": ["process", "pid", "RSS before MB", "RSS after MB", "CPU s (run)"],
+        "rows": rows,
+    }
+
+
+# --- the benchmark ------------------------------------------------------------------------
+
+
+async def run() -> dict[str, Any]:
+    p = Params.from_env()
+    async with asyncio.timeout(p.budget_s):
+        return await _run(p)
+
+
+async def _run(p: Params) -> dict[str, Any]:
+    start = time.perf_counter()
+    hard_deadline = start + p.budget_s - 30
+    async with httpx.AsyncClient(
+        base_url=API_URL,
+        auth=AUTH,
+        timeout=10.0,
+        limits=httpx.Limits(max_connections=p.ticket_pollers + p.search_pollers + 4),
+    ) as http:
+        (await http.get("/tickets", params={"limit": 1})).raise_for_status()  # the API answers
+
+        mails = make_mails(p)
+        gen_s = time.perf_counter() - start
+        print(f"   {len(mails)} mails generated in {gen_s:.1f} s; sampling the stack", flush=True)
+        load_before = loadavg()
+        before = stack_sample()
+        seen_outbox = set(_maildir_names())
+        client_cpu0 = time.process_time()
+
+        by_requestor = {m.requestor: m for m in mails}
+        ticket_q: asyncio.Queue[Mail | None] = asyncio.Queue()
+        search_q: asyncio.Queue[Mail | None] = asyncio.Queue()
+        sending_done = asyncio.Event()
+        stats = {"ticket": PollStats(), "search": PollStats()}
+
+        def on_accepted(mail: Mail) -> None:
+            ticket_q.put_nowait(mail)
+            search_q.put_nowait(mail)
+
+        pollers = [
+            asyncio.create_task(poller("ticket", ticket_q, ticket_probe(http), p, stats["ticket"]))
+            for _ in range(p.ticket_pollers)
+        ] + [
+            asyncio.create_task(poller("search", search_q, search_probe(http), p, stats["search"]))
+            for _ in range(p.search_pollers)
+        ]
+        watcher = asyncio.create_task(
+            outbox_watcher(by_requestor, seen_outbox, sending_done, p, hard_deadline)
+        )
+
+        print(f"   sending with {p.clients} SMTP clients…", flush=True)
+        work = deque(mails)
+        window: list[float] = []
+        send_deadline = time.perf_counter() + p.send_deadline_s
+        await asyncio.gather(
+            *(sender(work, on_accepted, send_deadline, window) for _ in range(p.clients))
+        )
+        sending_done.set()
+        for q, n in ((ticket_q, p.ticket_pollers), (search_q, p.search_pollers)):
+            for _ in range(n):
+                q.put_nowait(None)
+        accepted = [m for m in mails if m.accepted_at is not None]
+        print(f"   {len(accepted)} answered 250; waiting for tickets, search, autoreplies…")
+        await asyncio.gather(*pollers, watcher)
+        observed_until = time.perf_counter()
+        client_cpu = time.process_time() - client_cpu0
+
+        print("   reconciling every mail with the API…", flush=True)
+        reconcile_failures = await reconcile(http, mails, hard_deadline)
+
+    await asyncio.sleep(p.settle_s)
+    after = stack_sample()
+    load_after = loadavg()
+    # A last look at the outbox: duplicate or late autoreplies.
+    counts: dict[str, int] = {}
+    for path in _maildir_names().values():
+        envelope = _envelope(path)
+        for rcpt in envelope[0] if envelope else []:
+            counts[rcpt] = counts.get(rcpt, 0) + 1
+    for m in accepted:
+        m.autoreplies = counts.get(m.requestor, 0)
+
+    return summarize(
+        p,
+        mails,
+        accepted,
+        window,
+        stats,
+        before,
+        after,
+        extra={
+            "generation_s": round(gen_s, 2),
+            "observed_s": round(observed_until - start, 2),
+            "client_cpu_s": round(client_cpu, 2),
+            "reconcile_failures": reconcile_failures,
+            "loadavg_before": load_before,
+            "loadavg_after": load_after,
+        },
+    )
+
+
+def summarize(
+    p: Params,
+    mails: list[Mail],
+    accepted: list[Mail],
+    window: list[float],
+    stats: dict[str, PollStats],
+    before: dict[str, dict[str, Any]],
+    after: dict[str, dict[str, Any]],
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    n_ok = len(accepted)
+    smtp_errors = [m for m in mails if m.accepted_at is None]
+    send_window = (max(window) - min(window)) if len(window) > 1 else None
+    lat = {s: [m.latency[s] for m in accepted if s in m.latency] for s in STAGES}
+    data_s = [m.data_s for m in accepted if m.data_s is not None]
+    lost = [m for m in accepted if m.final_tickets == 0]
+    late = [m for m in accepted if m.final_tickets and "ticket" not in m.latency]
+    duplicates = [m for m in accepted if (m.final_tickets or 0) > 1]
+    unsearchable = [m for m in accepted if not m.final_searchable]
+    no_autoreply = [m for m in accepted if m.autoreplies == 0]
+    extra_autoreplies = [m for m in accepted if m.autoreplies > 1]
+    wrong_subject = [m for m in accepted if m.ticket_subject_ok is False]
+    id_mismatch = [
+        m
+        for m in accepted
+        if len(set(m.found_id.values())) > 1  # search or autoreply named another ticket
+    ]
+    first_send = min(window) if window else None
+    last_ticket = max(
+        (
+            m.accepted_at + m.latency["ticket"]
+            for m in accepted
+            if m.accepted_at is not None and "ticket" in m.latency
+        ),
+        default=None,
+    )
+    pipeline_rate = (
+        round(len(lat["ticket"]) / (last_ticket - first_send), 1)
+        if last_ticket is not None and first_send is not None and last_ticket > first_send
+        else None
+    )
+    failures = (
+        len(smtp_errors)
+        + len(lost)
+        + len(duplicates)
+        + len(unsearchable)
+        + len(no_autoreply)
+        + len(extra_autoreplies)
+        + len(wrong_subject)
+        + len(id_mismatch)
+        + extra["reconcile_failures"]
+    )
+    body_sizes = [m.body_bytes for m in mails]
+    raw_sizes = [len(m.raw) for m in mails]
+    figures = [
+        fig("mails sent", len(mails), "mails"),
+        fig("SMTP clients", p.clients),
+        fig(
+            "body size p50 / max",
+            f"{percentile(body_sizes, 0.5) or 0:,.0f} / {max(body_sizes):,}",
+            "bytes",
+        ),
+        fig("message size total", round(sum(raw_sizes) / 1024 / 1024, 2), "MiB"),
+        fig("answered 250", n_ok, "mails"),
+        fig(
+            "accepted rate (first MAIL → last 250)",
+            round(n_ok / send_window, 1) if send_window else None,
+            "mails/s",
+        ),
+        fig("sending window", round(send_window, 2) if send_window else None, "s"),
+        fig("tickets visible rate (first MAIL → last ticket seen)", pipeline_rate, "mails/s"),
+        fig("failures (all kinds below)", failures),
+        fig("SMTP refusals / errors", len(smtp_errors)),
+        fig("lost (250 but no ticket at the end)", len(lost)),
+        fig("late (ticket after the 60 s deadline)", len(late)),
+        fig("duplicate tickets", len(duplicates)),
+        fig("not searchable at the end", len(unsearchable)),
+        fig("no autoreply / more than one", f"{len(no_autoreply)} / {len(extra_autoreplies)}"),
+        fig("ticket id mismatches (API/search/autoreply)", len(id_mismatch) + len(wrong_subject)),
+        fig(
+            "poll requests tickets / search",
+            f"{stats['ticket'].requests:,} / {stats['search'].requests:,}",
+        ),
+        fig("poll errors tickets / search", f"{stats['ticket'].errors} / {stats['search'].errors}"),
+        fig("bench client CPU", extra["client_cpu_s"], "s"),
+        fig(
+            "loadavg before → after",
+            f"{' '.join(extra['loadavg_before'])} → {' '.join(extra['loadavg_after'])}",
+        ),
+    ]
+    latencies = {
+        "title": "Latencies (ms) of the mails answered 250",
+        "columns": ["stage", "n", "p50", "p95", "p99", "max", "missing"],
+        "rows": [
+            latency_row("SMTP DATA → 250", data_s, n_ok),
+            latency_row("250 → ticket visible in API", lat["ticket"], n_ok),
+            latency_row("250 → searchable", lat["search"], n_ok),
+            latency_row("250 → autoreply in outbox", lat["autoreply"], n_ok),
+        ],
+    }
+    samples = [
+        {
+            "i": m.index,
+            "requestor": m.requestor,
+            "word": m.word,
+            "body_bytes": m.body_bytes,
+            "raw_bytes": len(m.raw),
+            "smtp_error": m.smtp_error,
+            "data_ms": ms(m.data_s),
+            **{f"{s}_ms": ms(m.latency.get(s)) for s in STAGES},
+            **{f"{s}_id": m.found_id.get(s) for s in STAGES},
+            "final_tickets": m.final_tickets,
+            "autoreplies": m.autoreplies,
+            "reconcile_error": m.reconcile_error,
+        }
+        for m in mails
+    ]
+    return {
+        "ok": failures == 0,
+        "params": {k: getattr(p, k) for k in p.__dataclass_fields__},
+        "figures": figures,
+        "tables": [latencies, process_table(before, after)],
+        "poll_stats": {k: vars(v) for k, v in stats.items()},
+        "smtp_errors": sorted({m.smtp_error or "" for m in smtp_errors}),
+        "processes_before": before,
+        "processes_after": after,
+        **extra,
+        "samples": samples,
+    }

@@ -1,0 +1,280 @@
+"""Realistic sample payloads for every event and RPC model (contract tests only).
+
+Values are fixed (no ``now()``, no random ids) so that a failing comparison shows the same
+data on every run. A new event in ``ALL_EVENTS`` or a new RPC model needs a sample here:
+the tests say so when one is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.events import (
+    TICKET_TXN_EVENTS,
+    Envelope,
+    EventPayload,
+    LoopFacts,
+    MailReceived,
+    TicketTxnEvent,
+)
+from shared.events.ticket import (
+    AttachmentInfo,
+    MessageInfo,
+    QueueInfo,
+    TicketSnapshot,
+    TransactionInfo,
+)
+from shared.rpc import search as rpc_search
+from shared.rpc import tickets as rpc_tickets
+
+RECEIVED_AT = datetime(2025, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)
+CREATED_AT = datetime(2025, 3, 14, 9, 26, 54, 12000, tzinfo=UTC)
+UPDATED_AT = datetime(2025, 3, 17, 16, 2, 5, 744000, tzinfo=UTC)
+
+EVENT_ID = uuid.UUID("0b6f1d7e-3c1a-4a53-9d0e-6a2f6f4d9a01")
+TXN_ID = "5e0c2a4b-8f7d-4b0e-9a51-2c3d4e5f6a7b"
+CORRELATION_ID = "smtp-2f1e0d9c-8b7a-4c5d-9e6f-0a1b2c3d4e5f"
+
+QUEUE_ADDRESS = "achats@guichet.example.org"
+COMMENT_ADDRESS = "achats-comment@guichet.example.org"
+REQUESTOR = "claire.dubois@example.com"
+
+RAW_MAIL = (
+    b"Return-Path: <claire.dubois@example.com>\r\n"
+    b"From: =?utf-8?q?Claire_Dubois?= <claire.dubois@example.com>\r\n"
+    b"To: Achats <achats@guichet.example.org>\r\n"
+    b"Cc: compta@example.com\r\n"
+    b"Subject: =?utf-8?q?Demande_d=27achat_=3A_=C3=A9cran_27_pouces?=\r\n"
+    b"Date: Fri, 14 Mar 2025 10:26:41 +0100\r\n"
+    b"Message-ID: <20250314102641.4f2a@mail.example.com>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: 8bit\r\n"
+    b"\r\n"
+    b"Bonjour,\r\n"
+    b"\r\n"
+    b"Pourriez-vous commander un \xc3\xa9cran 27 pouces pour le poste d'accueil ?\r\n"
+    b"Budget : 350 \xe2\x82\xac HT.\r\n"
+    b"\r\n"
+    b"Merci,\r\n"
+    b"Claire\r\n"
+)
+RAW_SHA256 = hashlib.sha256(RAW_MAIL).hexdigest()
+
+
+def _mail_key(recipient: str) -> str:
+    # The same formula as services.ingest.smtp_handler.mail_key.
+    return hashlib.sha256(f"{RAW_SHA256}\0{recipient}".encode()).hexdigest()
+
+
+# events -----------------------------------------------------------------------------------
+
+
+def mail_received(**changes: Any) -> MailReceived:
+    fields: dict[str, Any] = {
+        "mail_key": _mail_key(QUEUE_ADDRESS),
+        "raw_sha256": RAW_SHA256,
+        "raw_size": len(RAW_MAIL),
+        "raw_b64": base64.b64encode(RAW_MAIL).decode("ascii"),
+        "spool_ref": f"spool:{RAW_SHA256}",
+        "mail_from": REQUESTOR,
+        "recipient": QUEUE_ADDRESS,
+        "recipient_kind": "correspond",
+        "queue": "achats",
+        "all_recipients": (QUEUE_ADDRESS,),
+        "peer": "192.0.2.25",
+        "helo": "mail.example.com",
+        "received_at": RECEIVED_AT,
+        "loop": LoopFacts(),
+    }
+    return MailReceived(**{**fields, **changes})
+
+
+def ticket_snapshot(**changes: Any) -> TicketSnapshot:
+    fields: dict[str, Any] = {
+        "id": 42,
+        "queue": "achats",
+        "subject": "Demande d'achat : écran 27 pouces",
+        "status": "open",
+        "owner": "marc.lefebvre@example.org",
+        "requestors": (REQUESTOR,),
+        "ccs": ("compta@example.com",),
+        "admin_ccs": ("direction@example.org",),
+        "priority": 20,
+        "created": CREATED_AT,
+        "updated": UPDATED_AT,
+        "resolved": None,
+        "version": 3,
+    }
+    return TicketSnapshot(**{**fields, **changes})
+
+
+def queue_info() -> QueueInfo:
+    return QueueInfo(
+        name="achats",
+        correspond_address=QUEUE_ADDRESS,
+        comment_address=COMMENT_ADDRESS,
+        rtname="guichet.example.org",
+        language="fr",
+    )
+
+
+def message_info() -> MessageInfo:
+    return MessageInfo(
+        message_id="<20250317170158.91ab@mail.example.com>",
+        subject="Re: [guichet.example.org #42] Demande d'achat : écran 27 pouces",
+        from_address=REQUESTOR,
+        to=(QUEUE_ADDRESS,),
+        cc=("compta@example.com",),
+        text="Voici le devis du fournisseur, en pièce jointe.\n",
+        attachments=(
+            AttachmentInfo(
+                filename="devis-2025-0317.pdf",
+                content_type="application/pdf",
+                size=48213,
+                sha256=hashlib.sha256(b"devis-2025-0317.pdf").hexdigest(),
+            ),
+        ),
+    )
+
+
+def ticket_txn(payload_type: type[TicketTxnEvent], **changes: Any) -> TicketTxnEvent:
+    kind = payload_type.event_type.removeprefix("ticket.txn.")
+    first = kind == "create"
+    fields: dict[str, Any] = {
+        "ticket": ticket_snapshot(
+            status="new" if first else "open",
+            owner="Nobody" if first else "marc.lefebvre@example.org",
+            updated=CREATED_AT if first else UPDATED_AT,
+            version=1 if first else 3,
+        ),
+        "transaction": TransactionInfo(
+            id=TXN_ID,
+            seq=1 if first else 3,
+            type=kind,
+            creator=REQUESTOR,
+            created=CREATED_AT if first else UPDATED_AT,
+            message=message_info(),
+            old_value=None if first else "stalled",
+            new_value=None if first else "open",
+            note="new ticket: no ticket tag in the subject" if first else "subject tag #42",
+        ),
+        "queue": queue_info(),
+        "loop": LoopFacts(),
+        "source_mail_key": _mail_key(QUEUE_ADDRESS),
+    }
+    return payload_type(**{**fields, **changes})
+
+
+EVENT_SAMPLES: dict[type[EventPayload], Callable[[], EventPayload]] = {
+    MailReceived: mail_received,
+    **{cls: partial(ticket_txn, cls) for cls in TICKET_TXN_EVENTS.values()},
+}
+
+
+def event_sample(payload_type: type[EventPayload]) -> EventPayload:
+    try:
+        factory = EVENT_SAMPLES[payload_type]
+    except KeyError:
+        raise AssertionError(
+            f"no sample for {payload_type.__name__} ({payload_type.event_type}): "
+            "add one to tests/contract/samples.py"
+        ) from None
+    return factory()
+
+
+def envelope(payload: EventPayload, *, producer: str = "tests") -> Envelope[Any]:
+    return Envelope.wrap(
+        payload,
+        producer=producer,
+        correlation_id=CORRELATION_ID,
+        causation_id="3f9a1c2e-7b6d-4e5f-8a9b-0c1d2e3f4a5b",
+        event_id=EVENT_ID,
+        occurred_at=UPDATED_AT,
+    )
+
+
+# RPC models -------------------------------------------------------------------------------
+
+_ACTOR = "marc.lefebvre@example.org"
+
+RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
+    rpc_tickets.MailRoute: lambda: rpc_tickets.MailRoute(queue="achats", kind="correspond"),
+    rpc_tickets.MailRoutes: lambda: rpc_tickets.MailRoutes(
+        rtname="guichet.example.org",
+        extra_rtnames=("helpdesk.example.org",),
+        routes={
+            QUEUE_ADDRESS: rpc_tickets.MailRoute(queue="achats", kind="correspond"),
+            COMMENT_ADDRESS: rpc_tickets.MailRoute(queue="achats", kind="comment"),
+        },
+    ),
+    rpc_tickets.TicketRef: lambda: rpc_tickets.TicketRef(actor=_ACTOR, id=42),
+    rpc_tickets.ListTickets: lambda: rpc_tickets.ListTickets(
+        actor=_ACTOR, requestor=REQUESTOR, queue="achats", status="open", limit=20, offset=40
+    ),
+    rpc_tickets.Credentials: lambda: rpc_tickets.Credentials(
+        email=_ACTOR, password="correct horse battery staple"
+    ),
+    rpc_tickets.UserPublic: lambda: rpc_tickets.UserPublic(
+        email=_ACTOR, name="Marc Lefebvre", privileged=True, is_admin=False, language="fr"
+    ),
+    rpc_tickets.SetInstance: lambda: rpc_tickets.SetInstance(
+        actor=rpc_tickets.SYSTEM_ACTOR,
+        rtname="guichet.example.org",
+        extra_rtnames=("helpdesk.example.org",),
+    ),
+    rpc_tickets.UpsertQueue: lambda: rpc_tickets.UpsertQueue(
+        actor=rpc_tickets.SYSTEM_ACTOR,
+        name="achats",
+        correspond_address=QUEUE_ADDRESS,
+        comment_address=COMMENT_ADDRESS,
+        language="fr",
+        description="Demandes d'achat et devis",
+    ),
+    rpc_tickets.UpsertUser: lambda: rpc_tickets.UpsertUser(
+        actor=rpc_tickets.SYSTEM_ACTOR,
+        email=_ACTOR,
+        name="Marc Lefebvre",
+        password="correct horse battery staple",
+        privileged=True,
+        is_admin=False,
+        language="fr",
+    ),
+    rpc_search.Principal: lambda: rpc_search.Principal(email=_ACTOR, privileged=True),
+    rpc_search.SearchTickets: lambda: rpc_search.SearchTickets(
+        principal=rpc_search.Principal(email=_ACTOR, privileged=True),
+        q="écran status:open queue:achats",
+        limit=25,
+        offset=0,
+    ),
+    rpc_search.SearchHit: lambda: rpc_search.SearchHit(
+        id=42, subject="Demande d'achat : écran 27 pouces", status="open", queue="achats"
+    ),
+    rpc_search.SearchResult: lambda: rpc_search.SearchResult(
+        total=1,
+        items=[
+            rpc_search.SearchHit(
+                id=42, subject="Demande d'achat : écran 27 pouces", status="open", queue="achats"
+            )
+        ],
+    ),
+}
+
+
+def rpc_sample(model: type[BaseModel]) -> BaseModel:
+    try:
+        factory = RPC_SAMPLES[model]
+    except KeyError:
+        raise AssertionError(
+            f"no sample for RPC model {model.__module__}.{model.__name__}: "
+            "add one to tests/contract/samples.py"
+        ) from None
+    return factory()

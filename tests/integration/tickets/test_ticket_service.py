@@ -1,0 +1,320 @@
+"""The tickets service against the real FerretDB and RabbitMQ: a mail becomes a ticket,
+its event is published once the transaction is durable, repeats act once, versions guard."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import aio_pika
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from services.tickets.adapters.mongo_store import MongoTicketStore
+from services.tickets.domain.model import Queue
+from services.tickets.service import TicketService
+from shared.errors import NotFoundError, PermissionDeniedError
+from shared.events.envelope import AnyEnvelope, Envelope
+from shared.messaging import EventPublisher, build_broker, declare_topology
+from shared.rpc import tickets as rpc
+from shared.settings import BaseServiceSettings
+from shared.topology import EVENTS_EXCHANGE
+from tests.support import eventually, mail_received, raw_mail, unique
+
+QUEUE = Queue("achats", "achats@tickets.example.org", "achats-comment@tickets.example.org")
+
+
+@pytest.fixture
+async def store(mongo: Any, namespace: str) -> MongoTicketStore:
+    store = MongoTicketStore(mongo, f"{namespace}_tickets")
+    await store.ensure_indexes()
+    await store.set_instance("example", ["oldrt"])
+    await store.upsert_queue(QUEUE)
+    return store
+
+
+class EventTap:
+    """A private queue bound to ticket.txn.*: what the service published."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self._url = amqp_url
+        self.events: list[AnyEnvelope] = []
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect(self._url)
+        channel = await self._connection.channel()
+        exchange = await channel.declare_exchange(
+            EVENTS_EXCHANGE.name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, "ticket.txn.*")
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            self.events.append(AnyEnvelope.model_validate(json.loads(message.body)))
+
+        await queue.consume(on_message, no_ack=True)
+
+    async def stop(self) -> None:
+        await self._connection.close()
+
+    async def wait_for(self, count: int) -> list[AnyEnvelope]:
+        async def enough() -> list[AnyEnvelope] | None:
+            return self.events if len(self.events) >= count else None
+
+        return await eventually(enough, timeout=10, what=f"{count} event(s)")
+
+
+@pytest.fixture
+async def wired(
+    vhost: str, store: MongoTicketStore
+) -> AsyncIterator[tuple[TicketService, EventTap]]:
+    broker = build_broker(BaseServiceSettings(broker_url=vhost))
+    await broker.start()
+    await declare_topology(broker)
+    tap = EventTap(vhost)
+    await tap.start()
+    service = TicketService(store, EventPublisher(broker, timeout=5), relay_grace=timedelta(0))
+    yield service, tap
+    await tap.stop()
+    await broker.stop()
+
+
+def envelope_of(raw: bytes, **extra: Any) -> Envelope[Any]:
+    return Envelope.wrap(mail_received(raw, **extra), producer="ingest", correlation_id="smtp-1")
+
+
+async def test_a_new_mail_opens_ticket_with_sender_as_requestor_and_publishes_create(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, tap = wired
+    raw = raw_mail(
+        sender="Alice <Alice@Example.NET>",
+        cc="fournisseur@supplier.example, achats@tickets.example.org",
+    )
+    await service.on_mail_received(envelope_of(raw))
+    [event] = await tap.wait_for(1)
+    assert event.type == "ticket.txn.create"
+    assert event.correlation_id == "smtp-1"
+    ticket = event.payload["ticket"]
+    assert ticket["requestors"] == ["alice@example.net"]
+    assert ticket["ccs"] == ["fournisseur@supplier.example"]  # never the queue's own address
+    assert ticket["status"] == "new" and ticket["version"] == 1
+    assert event.payload["queue"]["correspond_address"] == QUEUE.correspond_address
+    stored = await store.get_ticket(ticket["id"])
+    assert stored is not None and stored.subject == "Demande de devis écran"
+    user = await store.get_user("alice@example.net")
+    assert user is not None and user["privileged"] is False
+
+
+async def test_the_same_mail_delivered_twice_makes_one_ticket_and_one_event(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, tap = wired
+    raw = raw_mail(subject=unique("dup "))
+    await service.on_mail_received(envelope_of(raw))
+    await service.on_mail_received(envelope_of(raw))  # the MTA retried after a lost 250
+    await tap.wait_for(1)
+    total, _ = await store.list_tickets({}, limit=10, offset=0)
+    assert total == 1
+    assert len(tap.events) == 1
+
+
+async def test_the_same_mail_to_correspond_and_comment_acts_once_per_address(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, tap = wired
+    raw = raw_mail(to="achats@tickets.example.org, achats-comment@tickets.example.org")
+    await service.on_mail_received(envelope_of(raw))
+    await service.on_mail_received(envelope_of(raw, recipient=QUEUE.comment_address))
+    events = await tap.wait_for(2)
+    assert {e.type for e in events} == {"ticket.txn.create", "ticket.txn.comment"}
+
+
+async def test_a_reply_with_the_tag_is_correspondence_on_that_ticket(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, tap = wired
+    await service.on_mail_received(envelope_of(raw_mail()))
+    [created] = await tap.wait_for(1)
+    ticket_id = created.payload["ticket"]["id"]
+    reply = raw_mail(subject=f"RE: [example #{ticket_id}] Demande de devis écran", body="Voici")
+    await service.on_mail_received(envelope_of(reply))
+    events = await tap.wait_for(2)
+    assert events[1].type == "ticket.txn.correspond"
+    assert events[1].payload["ticket"]["id"] == ticket_id
+    assert events[1].payload["ticket"]["version"] == 2
+    assert events[1].payload["transaction"]["seq"] == 2
+
+
+async def test_a_reply_found_only_by_references_threads_too(
+    wired: tuple[TicketService, EventTap],
+) -> None:
+    service, tap = wired
+    first = raw_mail(message_id="<first-1@example.net>")
+    await service.on_mail_received(envelope_of(first))
+    [created] = await tap.wait_for(1)
+    reply = raw_mail(subject="Re: sans tag", headers={"References": "<first-1@example.net>"})
+    await service.on_mail_received(envelope_of(reply))
+    events = await tap.wait_for(2)
+    assert events[1].payload["ticket"]["id"] == created.payload["ticket"]["id"]
+
+
+async def test_a_tag_of_an_unknown_ticket_is_not_trusted_and_history_says_why(
+    wired: tuple[TicketService, EventTap],
+) -> None:
+    service, tap = wired
+    await service.on_mail_received(envelope_of(raw_mail(subject="[example #999999] piège")))
+    [event] = await tap.wait_for(1)
+    assert event.type == "ticket.txn.create"
+    assert "no such ticket" in event.payload["transaction"]["note"]
+
+
+async def test_the_relay_publishes_a_transaction_left_unpublished_by_a_crash(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, tap = wired
+    from services.tickets.domain.mail_decisions import open_ticket
+    from shared.mail.parsing import parse_mail
+
+    # The crash: the transaction document is written, nothing after it.
+    raw = raw_mail()
+    mail = mail_received(raw)
+    parsed = parse_mail(raw)
+    ticket, txn = open_ticket(
+        ticket_id=await store.reserve_ticket_id(mail.mail_key),
+        txn_id="00000000-0000-4000-8000-000000000001",
+        queue=QUEUE,
+        parsed=parsed,
+        sender=parsed.from_address,
+        now=service._clock(),
+        threading_note="test",
+    )
+    event = service._event_for(ticket, txn, QUEUE, "example", envelope_of(raw), mail)
+    await store.insert_transaction(
+        txn, idem_key=mail.mail_key, ticket_after=ticket, event=event.to_wire()
+    )
+    assert await store.get_ticket(ticket.id) is None
+
+    assert await service.relay_unpublished() == 1
+    [published] = await tap.wait_for(1)
+    assert published.id == event.id
+    assert await store.get_ticket(ticket.id) is not None
+    assert await service.relay_unpublished() == 0  # exactly once
+    # And the redelivered mail finds its transaction: no second ticket, no second event.
+    await service.on_mail_received(envelope_of(raw))
+    assert len(tap.events) == 1
+
+
+async def test_the_version_guard_refuses_a_stale_projection(store: MongoTicketStore) -> None:
+    from services.tickets.domain.mail_decisions import add_mail_to_ticket, open_ticket
+    from shared.mail.parsing import parse_mail
+
+    parsed = parse_mail(raw_mail())
+    now = __import__("datetime").datetime.now(__import__("datetime").UTC)
+    v1, _ = open_ticket(
+        ticket_id=await store.next_ticket_id(),
+        txn_id="a",
+        queue=QUEUE,
+        parsed=parsed,
+        sender="alice@example.net",
+        now=now,
+        threading_note="",
+    )
+    v2, _ = add_mail_to_ticket(
+        v1,
+        txn_id="b",
+        kind="correspond",
+        parsed=parsed,
+        sender="alice@example.net",
+        now=now,
+        threading_note="",
+    )
+    v3, _ = add_mail_to_ticket(
+        v2,
+        txn_id="c",
+        kind="correspond",
+        parsed=parsed,
+        sender="alice@example.net",
+        now=now,
+        threading_note="",
+    )
+    assert await store.apply_projection(v1)
+    assert not await store.apply_projection(v3)  # v2 not there yet
+    assert await store.apply_projection(v2)
+    assert await store.apply_projection(v3)
+    assert not await store.apply_projection(v2)  # stale
+    stored = await store.get_ticket(v1.id)
+    assert stored is not None and stored.version == 3
+
+
+async def test_two_transactions_cannot_take_the_same_place_in_a_history(
+    store: MongoTicketStore,
+) -> None:
+    from services.tickets.domain.model import Transaction
+
+    now = __import__("datetime").datetime.now(__import__("datetime").UTC)
+    ticket_id = await store.next_ticket_id()
+    first = Transaction(
+        id=unique(), ticket=ticket_id, seq=2, type="comment", creator="a", created=now
+    )
+    second = Transaction(
+        id=unique(), ticket=ticket_id, seq=2, type="comment", creator="b", created=now
+    )
+    placeholder = await store.get_ticket(ticket_id)
+    assert placeholder is None
+    from services.tickets.domain.model import Ticket
+
+    t = Ticket(
+        id=ticket_id, queue="achats", subject="s", status="new", created=now, updated=now, version=2
+    )
+    await store.insert_transaction(first, idem_key=unique(), ticket_after=t, event={})
+    with pytest.raises(DuplicateKeyError):
+        await store.insert_transaction(second, idem_key=unique(), ticket_after=t, event={})
+
+
+async def test_a_ticket_is_shown_to_its_requestor_and_admins_only(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, tap = wired
+    await store.upsert_user("agent@example.org", {"privileged": True, "is_admin": False})
+    await store.upsert_user("admin@example.org", {"privileged": True, "is_admin": True})
+    await store.ensure_user("stranger@example.net", service._clock())
+    await service.on_mail_received(envelope_of(raw_mail()))
+    [event] = await tap.wait_for(1)
+    ticket_id = event.payload["ticket"]["id"]
+    for actor in ("alice@example.net", "agent@example.org", "admin@example.org"):
+        got = await service.get_ticket(rpc.TicketRef(actor=actor, id=ticket_id))
+        assert got["id"] == ticket_id
+    with pytest.raises(PermissionDeniedError, match="ShowTicket"):
+        await service.get_ticket(rpc.TicketRef(actor="stranger@example.net", id=ticket_id))
+    with pytest.raises(NotFoundError):
+        await service.get_ticket(rpc.TicketRef(actor="admin@example.org", id=ticket_id + 1000))
+    history = await service.history(rpc.TicketRef(actor="alice@example.net", id=ticket_id))
+    assert [h["type"] for h in history] == ["create"]
+    assert history[0]["creator"] == "alice@example.net"
+    assert "devis" in history[0]["text"]
+    listed = await service.list_tickets(rpc.ListTickets(actor="stranger@example.net"))
+    assert listed["count"] == 0
+
+
+async def test_authentication_checks_the_argon2_hash(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, _ = wired
+    await service.upsert_user(
+        rpc.UpsertUser(
+            actor=rpc.SYSTEM_ACTOR, email="Agent@Example.org", password="s3cret", privileged=True
+        )
+    )
+    user = await store.get_user("agent@example.org")
+    assert user is not None and user["password_hash"].startswith("$argon2id$")
+    ok = await service.authenticate(rpc.Credentials(email="agent@example.org", password="s3cret"))
+    assert ok["email"] == "agent@example.org" and ok["privileged"] is True
+    from shared.errors import AuthenticationFailedError
+
+    with pytest.raises(AuthenticationFailedError):
+        await service.authenticate(rpc.Credentials(email="agent@example.org", password="wrong"))
+    with pytest.raises(AuthenticationFailedError):
+        await service.authenticate(rpc.Credentials(email="nobody@example.org", password="x"))
