@@ -134,6 +134,7 @@ def machine_facts() -> dict[str, Any]:
         "opensearch": _opensearch_version(),
         "git_commit": commit,
         "git_dirty": bool(status) if status is not None else None,
+        "git_changed_files": sorted(line[3:] for line in (status or "").splitlines())[:50],
         "loadavg_at_start": loadavg,
     }
 
@@ -221,7 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["GUICHET_BENCH_MAILS"] = str(args.mails)
 
     facts = machine_facts()
-    print(format_table(["machine", ""], [[k, v] for k, v in facts.items()]), flush=True)
+    shown = {k: len(v) if k == "git_changed_files" else v for k, v in facts.items()}
+    print(format_table(["machine", ""], [[k, v] for k, v in shown.items()]), flush=True)
     failed = 0
     for name in args.names or list(benches):
         bench = benches[name]

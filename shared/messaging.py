@@ -52,13 +52,15 @@ class PublishFailedError(RetryableError):
     """The broker did not confirm a message."""
 
 
-def build_broker(settings: BaseServiceSettings, *, prefetch: int = 16) -> RabbitBroker:
+def _channel(prefetch: int | None = None) -> Channel:
+    # Confirms on, and a mandatory message that no queue takes raises (never silently lost).
+    return Channel(prefetch_count=prefetch, publisher_confirms=True, on_return_raises=True)
+
+
+def build_broker(settings: BaseServiceSettings) -> RabbitBroker:
     return RabbitBroker(
         settings.broker_url,
-        # Confirms on, and a mandatory message that no queue takes raises (never silently lost).
-        default_channel=Channel(
-            prefetch_count=prefetch, publisher_confirms=True, on_return_raises=True
-        ),
+        default_channel=_channel(),
         graceful_timeout=15.0,
         logger=logging.getLogger("faststream"),
         log_level=logging.DEBUG,
@@ -207,6 +209,7 @@ def register_consumer(
     broker.subscriber(
         consumer.work_queue(),
         EVENTS_EXCHANGE,
+        channel=_channel(consumer.prefetch),
         ack_policy=AckPolicy.MANUAL,
         title=f"{service}:{consumer.name}",
         description=description,

@@ -31,6 +31,7 @@ def build_broker_for_docs(settings: IngestSettings) -> RabbitBroker:
     broker.publisher(
         exchange=EVENTS_EXCHANGE,
         routing_key=MailReceived.event_type,
+        persist=True,
         title="mail.received",
         description="A mail accepted by SMTP, durable in the spool; one per queue address.",
         schema=Envelope[MailReceived],

@@ -24,7 +24,7 @@ def asyncapi(settings: SearchSettings) -> AsyncAPI:
 
 
 def build_app(settings: SearchSettings) -> FastAPI:
-    broker = build_broker(settings, prefetch=64)
+    broker = build_broker(settings)
     client = AsyncOpenSearch(hosts=[settings.opensearch_url], timeout=30)
     index = OpenSearchTicketIndex(
         client, settings.namespace, refresh_interval=settings.index_refresh

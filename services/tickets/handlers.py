@@ -10,7 +10,6 @@ from pydantic import BaseModel
 
 from services.tickets.service import TicketService
 from shared.events.envelope import AnyEnvelope, Envelope
-from shared.events.mail import MailReceived
 from shared.events.ticket import TICKET_TXN_EVENTS
 from shared.messaging import register_consumer, register_rpc
 from shared.rpc import tickets as rpc
@@ -71,9 +70,8 @@ def register(
         broker.publisher(
             exchange=EVENTS_EXCHANGE,
             routing_key=event_type,
+            persist=True,
             title=event_type,
             description="One transaction of a ticket's history, with the ticket after it.",
             schema=Envelope[payload_type],  # type: ignore[valid-type]
         )
-    # Documented for AsyncAPI: what this service consumes.
-    _ = Envelope[MailReceived]

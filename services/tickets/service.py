@@ -49,6 +49,44 @@ def utc_now_ms() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def ticket_event(
+    ticket: Ticket,
+    txn: Transaction,
+    queue: Queue,
+    rtname: str,
+    cause: Envelope[MailReceived],
+    mail: MailReceived,
+) -> Envelope[Any]:
+    """The ``ticket.txn.<type>`` event of a transaction caused by a received mail; its id is
+    the transaction's, so a republished event is recognisably the same event."""
+    payload_type = TICKET_TXN_EVENTS[f"ticket.txn.{txn.type}"]
+    payload = payload_type(
+        ticket=ticket.snapshot(),
+        transaction=TransactionInfo(
+            id=txn.id,
+            seq=txn.seq,
+            type=txn.type,
+            creator=txn.creator,
+            created=txn.created,
+            message=txn.message,
+            old_value=txn.old_value,
+            new_value=txn.new_value,
+            note=txn.note,
+        ),
+        queue=queue.info(rtname),
+        loop=mail.loop,
+        source_mail_key=mail.mail_key,
+    )
+    return Envelope.wrap(
+        payload,
+        producer="tickets",
+        correlation_id=cause.correlation_id,
+        causation_id=str(cause.id),
+        event_id=uuid.UUID(txn.id),
+        occurred_at=txn.created,
+    )
+
+
 class TicketService:
     def __init__(
         self,
@@ -119,7 +157,7 @@ class TicketService:
                     now=now,
                     threading_note=decision.reason,
                 )
-            event = self._event_for(after, txn, queue, rtname, envelope, mail)
+            event = ticket_event(after, txn, queue, rtname, envelope, mail)
             try:
                 await self._store.insert_transaction(
                     txn, idem_key=mail.mail_key, ticket_after=after, event=event.to_wire()
@@ -157,42 +195,6 @@ class TicketService:
         if by_message_id is not None:
             ids.append(by_message_id)
         return await self._store.ticket_queues(ids)
-
-    def _event_for(
-        self,
-        ticket: Ticket,
-        txn: Transaction,
-        queue: Queue,
-        rtname: str,
-        cause: Envelope[MailReceived],
-        mail: MailReceived,
-    ) -> Envelope[Any]:
-        payload_type = TICKET_TXN_EVENTS[f"ticket.txn.{txn.type}"]
-        payload = payload_type(
-            ticket=ticket.snapshot(),
-            transaction=TransactionInfo(
-                id=txn.id,
-                seq=txn.seq,
-                type=txn.type,
-                creator=txn.creator,
-                created=txn.created,
-                message=txn.message,
-                old_value=txn.old_value,
-                new_value=txn.new_value,
-                note=txn.note,
-            ),
-            queue=queue.info(rtname),
-            loop=mail.loop,
-            source_mail_key=mail.mail_key,
-        )
-        return Envelope.wrap(
-            payload,
-            producer="tickets",
-            correlation_id=cause.correlation_id,
-            causation_id=str(cause.id),
-            event_id=uuid.UUID(txn.id),
-            occurred_at=txn.created,
-        )
 
     # the outbox ---------------------------------------------------------------------------
     async def _finish_new(self, ticket: Ticket, txn_id: str, event: Envelope[Any]) -> None:

@@ -22,7 +22,7 @@ from services.notify.domain.rules import plan_notifications
 from services.search.domain.documents import message_document, ticket_document
 from services.tickets.domain.mail_decisions import open_ticket, sender_of
 from services.tickets.domain.model import Queue
-from services.tickets.service import TicketService
+from services.tickets.service import ticket_event
 from shared.events import (
     TICKET_TXN_EVENTS,
     AnyEnvelope,
@@ -122,9 +122,8 @@ async def _ticket_created_as_tickets_builds_it(tmp_path: Path) -> Envelope[Any]:
         now=samples.CREATED_AT,
         threading_note="no ticket tag in the subject",
     )
-    # _event_for touches no store nor publisher: the same code the service runs.
-    service = TicketService(store=None, publisher=None)  # type: ignore[arg-type]
-    return service._event_for(ticket, txn, queue, "guichet.example.org", cause, mail)
+    # The same pure function the service runs after each decision.
+    return ticket_event(ticket, txn, queue, "guichet.example.org", cause, mail)
 
 
 async def test_ticket_created_from_tickets_decodes_as_notify_reads_it(tmp_path: Path) -> None:

@@ -204,7 +204,11 @@ def test_pdf_attachment_keeps_its_exact_bytes_name_and_type() -> None:
     msg.add_attachment(PDF, maintype="application", subtype="pdf", filename="devis-2026.pdf")
     parsed = parse_mail(msg.as_bytes())
     (pdf,) = parsed.attachments
-    assert (pdf.filename, pdf.content_type, pdf.content) == ("devis-2026.pdf", "application/pdf", PDF)
+    assert (pdf.filename, pdf.content_type, pdf.content) == (
+        "devis-2026.pdf",
+        "application/pdf",
+        PDF,
+    )
     assert pdf.sha256 == hashlib.sha256(PDF).hexdigest()
     assert not pdf.inline
     assert pdf.content_id is None
@@ -214,7 +218,8 @@ def test_pdf_attachment_keeps_its_exact_bytes_name_and_type() -> None:
 def test_inline_image_with_content_id_is_an_inline_attachment() -> None:
     msg = email_message(body="texte\n")
     msg.add_alternative('<p>logo <img src="cid:logo@client"></p>', subtype="html")
-    html_part = msg.get_payload()[1]
+    html_part = list(msg.iter_parts())[1]
+    assert isinstance(html_part, EmailMessage)
     html_part.add_related(
         PNG, maintype="image", subtype="png", cid="<logo@client>", filename="logo.png"
     )
@@ -384,7 +389,11 @@ def test_to_and_reply_to_are_parsed_like_cc() -> None:
     [
         ("Alice Martin <Alice@Client.Example.NET>", ALICE, "Alice Martin"),
         ('"Martin, Alice" <alice@client.example.net>', ALICE, "Martin, Alice"),
-        ("=?utf-8?q?J=C3=A9r=C3=B4me_B=C3=A9ranger?= <jb@x.example>", "jb@x.example", "Jérôme Béranger"),
+        (
+            "=?utf-8?q?J=C3=A9r=C3=B4me_B=C3=A9ranger?= <jb@x.example>",
+            "jb@x.example",
+            "Jérôme Béranger",
+        ),
         ("<alice@client.example.net>", ALICE, ""),
         ("alice@client.example.net", ALICE, ""),
     ],
@@ -449,7 +458,7 @@ GARBAGE = [
     b"Content-Type: multipart/mixed; boundary=Q\n\n--Q\nContent-Type: text/plain\n\nsans fin\n",
     b"Content-Type: multipart/mixed\n\npas de boundary\n",
     b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!pas du base64###\n",
-    b"Content-Type: text/plain; charset=\"\xff\"\n\nx",
+    b'Content-Type: text/plain; charset="\xff"\n\nx',
     b"Content-Type: ;;;\nContent-Disposition: attachment; filename*=bogus''%ZZ\n\nx",
     b"Message-ID: <[>\nSubject: s\n\nx",
     b"To: a@\nSubject: s\n\nx",
@@ -538,4 +547,8 @@ def test_message_built_by_emailmessage_has_its_own_fields() -> None:
     msg["Subject"] = "Bonjour"
     msg.set_content("un\ndeux\n")
     parsed = parse_mail(msg.as_bytes())
-    assert (parsed.from_address, parsed.to, parsed.text) == ("carla@x.example", (ACHATS,), "un\ndeux")
+    assert (parsed.from_address, parsed.to, parsed.text) == (
+        "carla@x.example",
+        (ACHATS,),
+        "un\ndeux",
+    )

@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.tickets.adapters.mongo_store import MongoTicketStore
 from services.tickets.domain.model import Queue
-from services.tickets.service import TicketService
+from services.tickets.service import TicketService, ticket_event
 from shared.errors import NotFoundError, PermissionDeniedError
 from shared.events.envelope import AnyEnvelope, Envelope
 from shared.messaging import EventPublisher, build_broker, declare_topology
@@ -191,7 +191,7 @@ async def test_the_relay_publishes_a_transaction_left_unpublished_by_a_crash(
         now=service._clock(),
         threading_note="test",
     )
-    event = service._event_for(ticket, txn, QUEUE, "example", envelope_of(raw), mail)
+    event = ticket_event(ticket, txn, QUEUE, "example", envelope_of(raw), mail)
     await store.insert_transaction(
         txn, idem_key=mail.mail_key, ticket_after=ticket, event=event.to_wire()
     )
