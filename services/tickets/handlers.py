@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from services.tickets.service import TicketService
 from shared.events.envelope import AnyEnvelope, Envelope
+from shared.events.mail import MailReceived
 from shared.events.ticket import TICKET_TXN_EVENTS
 from shared.messaging import register_consumer, register_rpc
 from shared.rpc import tickets as rpc

@@ -87,6 +87,13 @@ def ticket_event(
     )
 
 
+def queue_for_address(queues: list[Queue], address: str) -> Queue:
+    for queue in queues:
+        if address in (queue.correspond_address, queue.comment_address):
+            return queue
+    raise PermanentError(f"no queue serves {address} any more")
+
+
 class TicketService:
     def __init__(
         self,
@@ -113,7 +120,9 @@ class TicketService:
             return
         if mail.recipient_kind == "postmaster" or mail.queue is None:
             raise PermanentError(f"mail for {mail.recipient} is for an operator, not a queue")
-        queue = await self._queue_for(mail.recipient)
+        queues = await self._store.queues_all()
+        queue = queue_for_address(queues, mail.recipient)
+        system_addresses = {a for q in queues for a in (q.correspond_address, q.comment_address)}
         instance = await self._instance()
         rtname = instance["rtname"]
         parsed = parse_mail(mail.raw_bytes())
@@ -143,6 +152,7 @@ class TicketService:
                     sender=sender,
                     now=now,
                     threading_note=decision.reason,
+                    system_addresses=system_addresses,
                 )
             else:
                 ticket = await self._store.get_ticket(decision.ticket_id)
@@ -173,12 +183,6 @@ class TicketService:
             return
         raise RetryableError(f"ticket busy: gave up after {MAX_CONCURRENCY_RETRIES} attempts")
 
-    async def _queue_for(self, address: str) -> Queue:
-        for queue in await self._store.queues_all():
-            if address in (queue.correspond_address, queue.comment_address):
-                return queue
-        raise PermanentError(f"no queue serves {address} any more")
-
     async def _instance(self) -> dict[str, Any]:
         instance = await self._store.instance()
         if not instance.get("rtname"):
@@ -191,7 +195,7 @@ class TicketService:
         """The queue of every ticket the mail may belong to (tags, our Message-IDs)."""
         names = [instance["rtname"], *instance.get("extra_rtnames", [])]
         ids = find_ticket_ids(parsed.subject, names)
-        ids += ticket_ids_in_our_message_ids([*parsed.in_reply_to, *parsed.references], names[0])
+        ids += ticket_ids_in_our_message_ids([*parsed.in_reply_to, *parsed.references], names)
         if by_message_id is not None:
             ids.append(by_message_id)
         return await self._store.ticket_queues(ids)

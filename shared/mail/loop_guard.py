@@ -5,6 +5,7 @@ Small named rules, each giving its reason, in the manner of Mailman's rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from shared.events.mail import LoopFacts
@@ -17,7 +18,8 @@ Headers = Mapping[str, str]
 
 def _auto_submitted(headers: Headers) -> str | None:
     value = headers.get("auto-submitted", "").strip().lower()
-    if value and value.split(";", 1)[0].strip() != "no":
+    keyword = re.sub(r"\([^)]*\)", " ", value).split(";", 1)[0].strip()  # RFC 3834 allows comments
+    if keyword and keyword != "no":
         return f"Auto-Submitted: {value}"
     # (Outlook's X-Auto-Response-Suppress is a request to others, not a marker: ignored.)
     for name in ("x-autoreply", "x-autorespond"):
@@ -36,6 +38,11 @@ def _bulk_or_list(headers: Headers) -> str | None:
     return None
 
 
+def _loop_names(value: str) -> set[str]:
+    """Instance names in a loop header (several when mail went round more than one)."""
+    return {n.strip().lower() for n in re.split(r"[,\s]+", value) if n.strip()}
+
+
 def classify_loop(headers: Headers, sender: str, instance: str) -> LoopFacts:
     """Facts about a mail's automatic nature; ``headers`` keys must be lower-case."""
     rules: dict[str, Callable[[], str | None]] = {
@@ -48,7 +55,7 @@ def classify_loop(headers: Headers, sender: str, instance: str) -> LoopFacts:
         ),
         "our_loop": lambda: (
             f"{LOOP_HEADER}: {instance}"
-            if instance.lower() in headers.get(LOOP_HEADER.lower(), "").lower()
+            if instance.lower() in _loop_names(headers.get(LOOP_HEADER.lower(), ""))
             else None
         ),
     }

@@ -9,12 +9,15 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import policy
+from email.errors import HeaderParseError
+from email.header import Header, decode_header, make_header
 from email.message import Message
-from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import parseaddr, parsedate_to_datetime
 
 from shared.mail.addresses import normalize_address, parse_address_list
 
@@ -53,37 +56,75 @@ class ParsedMail:
     defects: tuple[str, ...] = field(default=())
 
 
-def _decode_payload(part: Message) -> str:
-    raw = part.get_payload(decode=True)
-    if not isinstance(raw, bytes):
-        return _normalize_newlines(str(part.get_payload() or ""))
-    declared = part.get_content_charset()
+def decode_bytes(raw: bytes, declared: str | None = None) -> str:
+    """Text of ``raw``: the declared charset if it fits, else UTF-8, cp1252, latin-1
+    (which always fits): a latin-1 mail labelled UTF-8 still reads right."""
     for charset in (declared, *_FALLBACK_CHARSETS):
         if not charset:
             continue
         try:
-            return _normalize_newlines(raw.decode(charset))
+            return raw.decode(charset)
         except (LookupError, UnicodeDecodeError):
             continue
-    return _normalize_newlines(raw.decode("utf-8", errors="replace"))
+    return raw.decode("utf-8", errors="replace")  # pragma: no cover - latin-1 always fits
+
+
+def _decode_payload(part: Message) -> str:
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes):
+        return _normalize_newlines(str(part.get_payload() or ""))
+    return _normalize_newlines(decode_bytes(raw, part.get_content_charset()))
 
 
 def _normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _header(msg: Message, name: str) -> str:
-    value = msg.get(name)
-    if value is None:
-        return ""
+def decode_header_text(value: object) -> str:
+    """A header's text: RFC 2047 words decoded, undeclared 8-bit read with the fallbacks."""
+    if isinstance(value, Header):  # compat32 wraps raw 8-bit headers as unknown-8bit
+        text = "".join(
+            decode_bytes(chunk, None if charset in (None, "unknown-8bit") else charset)
+            if isinstance(chunk, bytes)
+            else chunk
+            for chunk, charset in decode_header(value)
+        )
+    else:
+        text = str(value)
+    if any("\udc80" <= c <= "\udcff" for c in text):  # raw 8-bit bytes, surrogate-escaped
+        text = decode_bytes(text.encode("ascii", "surrogateescape"))
     try:
-        return str(value).strip()
-    except Exception:  # a header the parser could not decode: keep its raw text
-        return str(msg.get_all(name, [""])[0]).strip()
+        chunks = decode_header(text)
+    except (HeaderParseError, ValueError):
+        return text
+    try:
+        return str(make_header(chunks))
+    except (LookupError, UnicodeDecodeError, HeaderParseError):
+        return "".join(
+            decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+            for chunk, charset in chunks
+        )
+
+
+def _headers(raw: bytes) -> Message:
+    """The headers alone, read leniently (compat32 never raises on a malformed header)."""
+    return BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+
+
+def _header(headers: Message, name: str) -> str:
+    values = headers.get_all(name) or []
+    return " ".join(" ".join(decode_header_text(v) for v in values).split())
+
+
+def _header_all(headers: Message, name: str) -> list[str]:
+    return [decode_header_text(v) for v in headers.get_all(name) or []]
 
 
 def _message_ids(value: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(re.findall(r"<[^<>\s]+>", value or "")))
+    found = re.findall(r"<[^<>\s]+>", value or "")
+    if not found and "@" in (value or "") and len(value.split()) == 1:
+        found = [f"<{value.strip()}>"]  # a bare id without its angle brackets
+    return tuple(dict.fromkeys(found))
 
 
 def html_to_text(markup: str) -> str:
@@ -101,39 +142,84 @@ def _parse(raw: bytes) -> tuple[Message, list[str]]:
     defects: list[str] = []
     try:
         msg: Message = BytesParser(policy=policy.default).parsebytes(raw)
-        # Touch the headers now: policy.default decodes lazily and may raise later.
-        for name in msg:
-            _ = msg.get_all(name)
+        for part in msg.walk():  # policy.default decodes lazily: make it fail here, if at all
+            part.get_content_type()
     except Exception as exc:
         defects.append(f"reparsed leniently: {exc!r}")
         msg = BytesParser(policy=policy.compat32).parsebytes(raw)
     for part in msg.walk():
         defects.extend(type(d).__name__ for d in getattr(part, "defects", []))
+    for name in dict.fromkeys(msg.keys()):  # headers are read with compat32; note what's broken
+        try:
+            for value in msg.get_all(name) or []:
+                defects.extend(
+                    f"{type(d).__name__} in {name}" for d in getattr(value, "defects", ())
+                )
+        except Exception as exc:
+            defects.append(f"unreadable header {name}: {exc!r}")
     return msg, defects
+
+
+def _leaves(part: Message) -> Iterator[Message]:
+    """The parts to record, in order; an attached mail (``message/*``) is kept whole as one
+    attachment, not opened (its text is not the sender's, its attachments not theirs)."""
+    if part.get_content_maintype() == "message":
+        yield part
+    elif part.is_multipart():
+        for sub in part.get_payload():
+            if isinstance(sub, Message):
+                yield from _leaves(sub)
+    else:
+        yield part
+
+
+def _attached_message_bytes(part: Message) -> bytes:
+    payload = part.get_payload()
+    inner = payload if isinstance(payload, list) else [payload]
+    try:
+        return b"".join(p.as_bytes() if isinstance(p, Message) else str(p).encode() for p in inner)
+    except Exception:  # a malformed attached mail: keep what the parser saw
+        return str(part.get_payload()).encode("utf-8", "surrogateescape")
+
+
+def _attachment(part: Message, index: int) -> ParsedAttachment:
+    ctype = part.get_content_type()
+    filename = part.get_filename()
+    if part.get_content_maintype() == "message":
+        content = _attached_message_bytes(part)
+        if not filename:
+            inner = part.get_payload(0) if part.is_multipart() else None
+            subject = (
+                decode_header_text(inner.get("Subject", "")) if isinstance(inner, Message) else ""
+            )
+            filename = f"{subject or 'message'}.eml"
+    else:
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+    return ParsedAttachment(
+        filename=decode_header_text(filename) if filename else f"part-{index}",
+        content_type=ctype,
+        content=content,
+        content_id=(str(part.get("Content-ID")) if part.get("Content-ID") else None),
+        inline=(part.get_content_disposition() or "").lower() == "inline",
+    )
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
     msg, defects = _parse(raw)
+    headers = _headers(raw)
     text_parts: list[str] = []
     html_body: str | None = None
     attachments: list[ParsedAttachment] = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaves(msg):
         ctype = part.get_content_type()
         disposition = (part.get_content_disposition() or "").lower()
-        filename = part.get_filename()
-        if disposition == "attachment" or filename or ctype not in {"text/plain", "text/html"}:
-            content = part.get_payload(decode=True)
-            attachments.append(
-                ParsedAttachment(
-                    filename=filename or f"part-{len(attachments) + 1}",
-                    content_type=ctype,
-                    content=content if isinstance(content, bytes) else b"",
-                    content_id=(part.get("Content-ID") or None),
-                    inline=disposition == "inline",
-                )
-            )
+        if (
+            disposition == "attachment"
+            or part.get_filename()
+            or ctype not in {"text/plain", "text/html"}
+        ):
+            attachments.append(_attachment(part, len(attachments) + 1))
         elif ctype == "text/plain":
             text_parts.append(_decode_payload(part))
         elif html_body is None:
@@ -141,30 +227,30 @@ def parse_mail(raw: bytes) -> ParsedMail:
     text = "\n\n".join(t.strip("\n") for t in text_parts if t.strip())
     if not text and html_body:
         text = html_to_text(html_body)
-    from_header = _header(msg, "From")
-    from_name = ""
-    from_address = normalize_address(from_header) if from_header else ""
-    if "<" in from_header:
-        from_name = from_header.split("<", 1)[0].strip().strip('"')
+    from_header = _header(headers, "From")
+    from_name, from_addr = parseaddr(from_header)
+    from_address = normalize_address(from_addr) if "@" in from_addr else ""
     date: datetime | None = None
     try:
-        date = parsedate_to_datetime(_header(msg, "Date")) if _header(msg, "Date") else None
+        date = parsedate_to_datetime(_header(headers, "Date")) if _header(headers, "Date") else None
     except (TypeError, ValueError, IndexError):
         defects.append("InvalidDateHeader")
+    if date is not None and date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)  # RFC 5322 "-0000": no zone known; take UTC
     return ParsedMail(
-        subject=" ".join(_header(msg, "Subject").split()),
+        subject=_header(headers, "Subject"),
         from_address=from_address,
-        from_name=from_name,
-        to=tuple(parse_address_list(msg.get_all("To", []) or [])),
-        cc=tuple(parse_address_list(msg.get_all("Cc", []) or [])),
-        reply_to=tuple(parse_address_list(msg.get_all("Reply-To", []) or [])),
-        message_id=(_message_ids(_header(msg, "Message-ID")) or (None,))[0],
-        in_reply_to=_message_ids(_header(msg, "In-Reply-To")),
-        references=_message_ids(_header(msg, "References")),
+        from_name=from_name.strip().strip('"'),
+        to=tuple(parse_address_list(_header_all(headers, "To"))),
+        cc=tuple(parse_address_list(_header_all(headers, "Cc"))),
+        reply_to=tuple(parse_address_list(_header_all(headers, "Reply-To"))),
+        message_id=(_message_ids(_header(headers, "Message-ID")) or (None,))[0],
+        in_reply_to=_message_ids(_header(headers, "In-Reply-To")),
+        references=_message_ids(_header(headers, "References")),
         date=date,
         text=text,
         html=html_body,
         attachments=tuple(attachments),
-        headers={k.lower(): _header(msg, k) for k in dict.fromkeys(msg.keys())},
+        headers={k.lower(): _header(headers, k) for k in dict.fromkeys(headers.keys())},
         defects=tuple(dict.fromkeys(defects)),
     )

@@ -12,10 +12,9 @@ def format_tag(rtname: str, ticket_id: int) -> str:
 
 def tagged_subject(rtname: str, ticket_id: int, subject: str) -> str:
     """``subject`` with the ticket's tag in front, unless it is already there."""
-    tag = format_tag(rtname, ticket_id)
-    if tag in subject:
+    if ticket_id in find_ticket_ids(subject, [rtname]):  # already tagged, in whatever case
         return subject
-    return f"{tag} {subject}".rstrip()
+    return f"{format_tag(rtname, ticket_id)} {subject}".rstrip()
 
 
 def find_ticket_ids(subject: str, rtnames: Iterable[str]) -> list[int]:

@@ -62,11 +62,6 @@ def test_auto_submitted_no_means_a_person_wrote_it(value: str) -> None:
     assert not facts.suppress_autoreply
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: RFC 3834 allows a comment after the keyword; 'no (…)' is taken as "
-    "auto-submitted (shared/mail/loop_guard.py _auto_submitted)",
-)
 def test_auto_submitted_no_with_a_comment_means_a_person_wrote_it() -> None:
     assert not classify_loop(
         {"auto-submitted": "no (sent by hand)"}, HUMAN, INSTANCE
@@ -96,11 +91,6 @@ def test_loop_header_of_another_instance_is_not_ours(other: str) -> None:
     assert not classify_loop({LOOP_HEADER.lower(): other}, HUMAN, INSTANCE).our_loop
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the loop header is matched as a substring, so another instance whose name "
-    "contains ours counts as our own loop (shared/mail/loop_guard.py classify_loop, our_loop)",
-)
 @pytest.mark.parametrize("other", ["example-test", "counterexample"])
 def test_loop_header_of_an_instance_whose_name_contains_ours_is_not_ours(other: str) -> None:
     facts = classify_loop({LOOP_HEADER.lower(): other}, HUMAN, INSTANCE)

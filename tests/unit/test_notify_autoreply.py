@@ -182,7 +182,7 @@ def test_message_id_is_a_valid_id_at_the_queue_domain() -> None:
 
 def test_our_message_id_is_recognised_by_the_tickets_service() -> None:
     mid = message_id_for(ticket_created(), ALICE, "autoreply")
-    assert ticket_ids_in_our_message_ids([mid], RTNAME) == [7]
+    assert ticket_ids_in_our_message_ids([mid], [RTNAME]) == [7]
 
 
 def test_reply_to_the_autoreply_threads_to_the_ticket() -> None:

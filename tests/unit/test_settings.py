@@ -50,16 +50,6 @@ def test_base_settings_read_the_guichet_prefixed_environment(
     assert (settings.env, settings.namespace) == ("production", "ns-test")
 
 
-ENV_BUG = (
-    "BUG: WebSettings(BaseServiceSettings, WebSecretMixin) takes WebSecretMixin's default "
-    "BaseSettings model_config last, so env_prefix 'GUICHET_' (and extra='ignore') are lost: "
-    "the web service reads ENV / WEB_SECRET_KEY / BROKER_URL instead of GUICHET_*, and starts "
-    "in development with the placeholder secret when GUICHET_ENV=production "
-    "(services/web/settings.py:8, shared/settings.py WebSecretMixin)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ENV_BUG)
 def test_production_read_from_the_environment_refuses_the_placeholder(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -68,7 +58,6 @@ def test_production_read_from_the_environment_refuses_the_placeholder(
         WebSettings()
 
 
-@pytest.mark.xfail(strict=True, reason=ENV_BUG)
 @pytest.mark.parametrize(
     ("variable", "field", "value"),
     [

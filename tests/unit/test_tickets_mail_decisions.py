@@ -239,13 +239,6 @@ def test_sender_is_the_from_address_then_the_envelope_sender(
     assert sender_of(parsed_mail(from_address=from_address), envelope_from) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a From header without an address ('From: Alice', an undecodable word) "
-    "gives a from_address without '@', which sender_of prefers to the envelope sender, "
-    "so the requestor is not an address (shared/mail/addresses.py normalize_address "
-    "fallback; services/tickets/domain/mail_decisions.py sender_of)",
-)
 @pytest.mark.parametrize("from_header", [b"Alice", b"not an address", b"=?utf-8?q?=?="])
 def test_from_header_without_an_address_falls_back_to_the_envelope_sender(
     from_header: bytes,

@@ -110,13 +110,6 @@ def test_message_id_of_another_instance_is_not_ours() -> None:
     assert decide("Re: Commande", [our_id(12, rtname="other")]).ticket_id is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: only rtnames[0] is used for our Message-IDs, so replies to mails sent "
-    "before a rename (an extra rtname) do not thread by References "
-    "(services/tickets/domain/mail_threading.py thread_mail; also tickets/service.py "
-    "_candidate_tickets)",
-)
 def test_reply_to_a_message_sent_under_a_former_name_threads_by_references() -> None:
     assert decide("Re: Commande", [our_id(12, rtname="old-name")]).ticket_id == 12
 
@@ -178,4 +171,4 @@ def test_without_names_only_seen_message_ids_can_thread() -> None:
 def test_ticket_ids_are_read_back_from_our_message_ids(
     message_ids: list[str], rtname: str, expected: list[int]
 ) -> None:
-    assert ticket_ids_in_our_message_ids(message_ids, rtname) == expected
+    assert ticket_ids_in_our_message_ids(message_ids, [rtname]) == expected

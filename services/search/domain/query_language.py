@@ -4,7 +4,6 @@ bare number that names a ticket. Permissions go inside the query, never after it
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,11 +32,18 @@ class QuickQuery:
 
 
 def parse_quick_query(text: str, *, me: str) -> QuickQuery:
-    try:
-        tokens = shlex.split(text, posix=True)
-        quoted = set(re.findall(r'"([^"]+)"', text))
-    except ValueError:  # an unbalanced quote: take the words as they are
-        tokens, quoted = text.replace('"', " ").split(), set()
+    # Only double quotes make phrases: an apostrophe is French elision (l'achat), not a
+    # quote; a quote left open is ignored; `field:"two words"` is one field value.
+    tokens: list[str] = []
+    quoted: set[str] = set()
+    for name, phrase, word in re.findall(r'(?:([\w.]+):)?"([^"]*)"|(\S+)', text):
+        if name:
+            tokens.append(f"{name}:{phrase.strip()}")
+        elif phrase.strip():
+            tokens.append(phrase.strip())
+            quoted.add(phrase.strip())
+        elif word.replace('"', ""):
+            tokens.append(word.replace('"', ""))
     words: list[str] = []
     phrases: list[str] = []
     filters: list[tuple[str, str]] = []
@@ -63,8 +69,17 @@ def permission_filter(principal: Principal) -> list[dict[str, Any]]:
     """Clauses every search of ``principal`` must satisfy (inside the OpenSearch query)."""
     if principal.is_admin or principal.privileged:
         return [{"bool": {"must_not": {"term": {"status": "deleted"}}}}]
+    # Self-service: the tickets they asked for, or follow as Cc (the same as ShowTicket).
     return [
-        {"term": {"requestors": principal.email}},
+        {
+            "bool": {
+                "should": [
+                    {"term": {"requestors": principal.email}},
+                    {"term": {"ccs": principal.email}},
+                ],
+                "minimum_should_match": 1,
+            }
+        },
         {
             "bool": {
                 "must_not": [{"term": {"status": "deleted"}}, {"term": {"txn_type": "comment"}}]

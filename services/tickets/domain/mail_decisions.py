@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from services.tickets.domain.model import Queue, Ticket, Transaction
@@ -47,8 +48,10 @@ def open_ticket(
     now: datetime,
     threading_note: str,
     ccs_from_mail: bool = True,
+    system_addresses: Collection[str] = (),
 ) -> tuple[Ticket, Transaction]:
-    own = {queue.correspond_address, queue.comment_address, sender}
+    # Never a Cc: the sender, nor any address of ours (another queue would get copies).
+    own = {queue.correspond_address, queue.comment_address, sender, *system_addresses}
     ccs = tuple(a for a in parsed.cc if a not in own) if ccs_from_mail else ()
     ticket = Ticket(
         id=ticket_id,

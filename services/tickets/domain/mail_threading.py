@@ -20,9 +20,13 @@ class ThreadingDecision:
     reason: str
 
 
-def ticket_ids_in_our_message_ids(message_ids: Iterable[str], rtname: str) -> list[int]:
-    """Ticket ids encoded in the Message-IDs of mails we sent (see notify)."""
-    pattern = re.compile(r"^<guichet\." + re.escape(rtname) + r"\.(\d+)\.", re.IGNORECASE)
+def ticket_ids_in_our_message_ids(message_ids: Iterable[str], rtnames: Iterable[str]) -> list[int]:
+    """Ticket ids encoded in the Message-IDs of mails we sent (see notify), under the
+    current name or a former one."""
+    names = "|".join(re.escape(n) for n in rtnames if n)
+    if not names:
+        return []
+    pattern = re.compile(r"^<guichet\.(?:" + names + r")\.(\d+)\.", re.IGNORECASE)
     ids: list[int] = []
     for mid in message_ids:
         match = pattern.match(mid)
@@ -57,7 +61,7 @@ def thread_mail(
             + ("no such ticket" if found is None else f"ticket is in another queue ({found})")
         )
     referenced = list(referenced_ids)
-    for ticket_id in ticket_ids_in_our_message_ids(referenced, names[0] if names else ""):
+    for ticket_id in ticket_ids_in_our_message_ids(referenced, names):
         if ticket_queues.get(ticket_id) == queue:
             return ThreadingDecision(ticket_id, f"reply to our message about #{ticket_id}")
     if ticket_by_message_id is not None and ticket_queues.get(ticket_by_message_id) == queue:
