@@ -25,7 +25,6 @@ autoreplied once; anything else is a failure and makes the run not ``ok``.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import math
 import os
@@ -71,6 +70,7 @@ PIDFILE_PROCESSES = (
     "opensearch",
 )
 STAGES = ("ticket", "search", "autoreply")
+READY_PORTS = {"ingest": 8101, "tickets": 8102, "notify": 8103, "search": 8104, "web": 8000}
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,10 @@ class Params:
     clients: int = 4
     body_min_bytes: int = 1024
     body_max_bytes: int = 20 * 1024
-    ticket_workers: int = 4
+    ticket_workers: int = 8
     ticket_rate: float = 80.0  # requests/s at most, for all ticket polls together
     ticket_fast: int = 3  # mails in the fast lane (3 x 20/s leaves 20/s for the others)
-    search_workers: int = 3
+    search_workers: int = 4
     search_rate: float = 50.0
     search_fast: int = 2
     poll_min_s: float = 0.010
@@ -272,6 +272,16 @@ def stack_sample() -> dict[str, dict[str, Any]]:
     return {name: proc_sample(pid) for name, pid in stack_pids().items()}
 
 
+def cpu_used(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]) -> float:
+    """CPU seconds the stack's processes used between two samples (same pids only)."""
+    total = 0.0
+    for name, x in a.items():
+        y = b.get(name, {})
+        if x.get("pid") == y.get("pid") and x.get("cpu_s") is not None and y.get("cpu_s"):
+            total += y["cpu_s"] - x["cpu_s"]
+    return total
+
+
 def loadavg() -> list[str]:
     try:
         return Path("/proc/loadavg").read_text(encoding="ascii").split()[:3]
@@ -368,12 +378,12 @@ class Watch:
     ``workers`` tasks share a rate cap (``rate`` requests/s). Visibility is roughly FIFO,
     so the ``fast`` oldest mails still pending are polled first, 10 ms after a miss growing
     by half up to 50 ms; the others every 5 % of their age, 250 ms to 1 s, with what the
-    cap leaves. A mail overtaken by more than ``STRAGGLER_WINDOW`` later mails already
-    found is a straggler: slow lane, so a mail that never shows up starves no other one.
-    A mail is given up 60 s after its 250.
+    cap leaves. A mail still pending ``STRAGGLER_GRACE_S`` after a later mail was found is
+    a straggler: slow lane, so a mail that never shows up starves no other one. A mail is
+    given up 60 s after its 250.
     """
 
-    STRAGGLER_WINDOW = 16  # about the consumers' prefetch: completion order within it varies
+    STRAGGLER_GRACE_S = 0.5  # consumers work concurrently: completion order varies a little
 
     def __init__(self, stage: str, probe: Probe, p: Params, rate: float, fast: int) -> None:
         self.stage = stage
@@ -388,7 +398,7 @@ class Watch:
         self._interval: dict[int, float] = {}
         self._last_miss: dict[int, float] = {}
         self._claimed: set[int] = set()
-        self._found: list[int] = []  # acceptance ranks of the mails found
+        self._found: list[tuple[float, int]] = []  # (when, acceptance rank) of mails found
         self._rank: dict[int, int] = {}  # mail index → acceptance rank
         self._closed = False
         self._wakeup = asyncio.Event()
@@ -407,24 +417,22 @@ class Watch:
         self._closed = True
         self._wakeup.set()
 
-    def _is_straggler(self, index: int) -> bool:
-        rank = self._rank[index]
-        overtaken = len(self._found) - bisect.bisect_right(self._found, rank)
-        return overtaken > self.STRAGGLER_WINDOW
-
-    def _fast_lane(self) -> set[int]:
+    def _fast_lane(self, now: float) -> set[int]:
+        """The oldest pending mails that are not stragglers."""
+        settled = now - self.STRAGGLER_GRACE_S
+        front = max((rank for when, rank in self._found if when <= settled), default=-1)
         lane: set[int] = set()
         for index in self._pending:  # dicts keep insertion (acceptance) order
             if len(lane) >= self._fast:
                 break
-            if not self._is_straggler(index):
+            if self._rank[index] > front:
                 lane.add(index)
         return lane
 
     def _next(self, now: float) -> tuple[Mail | None, bool, float]:
         """The mail to poll now (fast lane first, then the most overdue), whether it is in
         the fast lane, and when to look again if none is due."""
-        fast = self._fast_lane()
+        fast = self._fast_lane(now)
         best: tuple[bool, float, int] | None = None
         earliest = now + 0.010
         for index in self._pending:
@@ -473,7 +481,7 @@ class Watch:
                     mail.latency[self.stage] = now - mail.accepted_at
                     mail.latency_lo[self.stage] = self._last_miss[index] - mail.accepted_at
                     mail.found_id[self.stage] = found
-                    bisect.insort(self._found, self._rank[index])
+                    self._found.append((now, self._rank[index]))
                     self._settle(index)
                 elif now >= mail.accepted_at + p.visible_deadline_s:
                     self.stats.timeouts += 1
@@ -565,29 +573,53 @@ async def outbox_watcher(
         await asyncio.sleep(p.outbox_scan_s)
 
 
+async def wait_ready(deadline: float) -> list[str]:
+    """Waits (until ``deadline``) for every service's /readyz; returns those not ready."""
+    not_ready = list(READY_PORTS)
+    async with httpx.AsyncClient(timeout=2.0) as http:
+        while not_ready:
+            for name in list(not_ready):
+                with contextlib.suppress(httpx.HTTPError):
+                    resp = await http.get(f"http://{HOST}:{READY_PORTS[name]}/readyz")
+                    if resp.status_code == 200:
+                        not_ready.remove(name)
+            if not not_ready or time.perf_counter() > deadline:
+                break
+            await asyncio.sleep(1.0)
+    return not_ready
+
+
 async def reconcile(http: httpx.AsyncClient, mails: list[Mail], deadline: float) -> int:
     """The final word on every accepted mail: how many tickets its requestor has, and
-    whether search finds its word; returns how many checks could not be made."""
+    whether search finds its word; returns how many checks could not be made. A check is
+    tried up to 5 times (a service may be restarting)."""
     work = deque(m for m in mails if m.accepted_at is not None)
     failures = 0
+
+    async def check(mail: Mail) -> None:
+        resp = await http.get("/tickets", params={"requestor": mail.requestor})
+        resp.raise_for_status()
+        mail.final_tickets = int(resp.json()["count"])
+        if "search" in mail.latency:
+            mail.final_searchable = True
+            return
+        resp = await http.get("/search", params={"q": mail.word, "limit": 5})
+        resp.raise_for_status()
+        mail.final_searchable = bool(resp.json()["items"])
 
     async def worker() -> None:
         nonlocal failures
         while work and time.perf_counter() < deadline:
             mail = work.popleft()
-            try:
-                resp = await http.get("/tickets", params={"requestor": mail.requestor})
-                resp.raise_for_status()
-                mail.final_tickets = int(resp.json()["count"])
-                if "search" not in mail.latency:
-                    resp = await http.get("/search", params={"q": mail.word, "limit": 5})
-                    resp.raise_for_status()
-                    mail.final_searchable = bool(resp.json()["items"])
-                else:
-                    mail.final_searchable = True
-            except (httpx.HTTPError, ValueError, KeyError) as exc:
-                failures += 1
-                mail.reconcile_error = f"{type(exc).__name__}: {exc}"
+            for attempt in range(5):
+                try:
+                    await check(mail)
+                    mail.reconcile_error = None
+                    break
+                except (httpx.HTTPError, ValueError, KeyError) as exc:
+                    mail.reconcile_error = f"{type(exc).__name__}: {exc}"
+                    await asyncio.sleep(0.5 * 2**attempt)
+            failures += mail.reconcile_error is not None
 
     await asyncio.gather(*(worker() for _ in range(4)))
     return failures
@@ -676,13 +708,20 @@ async def _run(p: Params) -> dict[str, Any]:
         timeout=10.0,
         limits=httpx.Limits(max_connections=p.ticket_workers + p.search_workers + 4),
     ) as http:
+        not_ready = await wait_ready(time.perf_counter() + 90)
+        if not_ready:
+            raise RuntimeError(f"the stack is not ready ({', '.join(not_ready)}): make up")
         (await http.get("/tickets", params={"limit": 1})).raise_for_status()  # the API answers
 
         mails = make_mails(p)
         gen_s = time.perf_counter() - start
         print(f"   {len(mails)} mails generated in {gen_s:.1f} s; sampling the stack", flush=True)
         load_before = loadavg()
+        idle0 = stack_sample()
+        await asyncio.sleep(3.0)
         before = stack_sample()
+        idle_cores = cpu_used(idle0, before) / 3.0
+        print(f"   the stack uses {idle_cores:.2f} cores at rest before the run", flush=True)
         seen_outbox = set(_maildir_names())
         client_cpu0 = time.process_time()
 
@@ -755,6 +794,7 @@ async def _run(p: Params) -> dict[str, Any]:
             "generation_s": round(gen_s, 2),
             "observed_s": round(observed_until - start, 2),
             "client_cpu_s": round(client_cpu, 2),
+            "stack_cores_at_rest_before": round(idle_cores, 2),
             "reconcile_failures": reconcile_failures,
             "loadavg_before": load_before,
             "loadavg_after": load_after,
@@ -818,6 +858,7 @@ def summarize(
         + len(id_mismatch)
         + extra["reconcile_failures"]
     )
+    total_cpu = round(cpu_used(before, after), 1)
     body_sizes = [m.body_bytes for m in mails]
     raw_sizes = [len(m.raw) for m in mails]
     figures = [
@@ -862,6 +903,8 @@ def summarize(
             "ms",
         ),
         fig("poll errors tickets / search", f"{stats['ticket'].errors} / {stats['search'].errors}"),
+        fig("stack CPU at rest before the run", extra["stack_cores_at_rest_before"], "cores"),
+        fig("stack CPU during the run (all processes)", total_cpu, "s"),
         fig("bench client CPU", extra["client_cpu_s"], "s"),
         fig(
             "loadavg before → after",

@@ -17,8 +17,10 @@ from shared.settings import BaseServiceSettings
 app = typer.Typer(help="Guichet operator commands.", no_args_is_help=True)
 admin = typer.Typer(help="Administration through the tickets service.", no_args_is_help=True)
 docs = typer.Typer(help="Generated documentation.", no_args_is_help=True)
+dlq = typer.Typer(help="Dead-lettered messages: inspect and replay.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 app.add_typer(docs, name="docs")
+app.add_typer(dlq, name="dlq")
 
 
 async def _call_all(calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
@@ -59,6 +61,26 @@ def asyncapi(out_dir: Annotated[Path, typer.Option("--out")] = Path("docs/asynca
 
     for path in write_all(out_dir):
         typer.echo(str(path))
+
+
+@dlq.command("show")
+def dlq_show(queue: str, limit: Annotated[int, typer.Option()] = 20) -> None:
+    """Count the messages parked for QUEUE (e.g. guichet.tickets.mail) and show the first."""
+    from shared.dead_letters import inspect
+
+    count, letters = asyncio.run(inspect(BaseServiceSettings().broker_url, queue, limit))
+    typer.echo(f"{count} message(s) in the dead-letter queue of {queue}")
+    for letter in letters:
+        typer.echo(f"- {letter.message_id} after {letter.attempts} attempt(s): {letter.error}")
+
+
+@dlq.command("replay")
+def dlq_replay(queue: str, limit: Annotated[int | None, typer.Option()] = None) -> None:
+    """Send QUEUE's dead-lettered messages back to it (after the cause is mended)."""
+    from shared.dead_letters import replay
+
+    moved = asyncio.run(replay(BaseServiceSettings().broker_url, queue, limit))
+    typer.echo(f"{moved} message(s) sent back to {queue}")
 
 
 def main() -> None:

@@ -46,9 +46,10 @@ def build_app(settings: NotifySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await deliveries.ensure_indexes()
-        await broker.connect()
-        await declare_topology(broker)
+        # Start first: each subscriber declares its queue on its own channel (prefetch);
+        # then the rest of the topology, which producers need before the first publish.
         await broker.start()
+        await declare_topology(broker)
         try:
             yield
         finally:

@@ -36,9 +36,10 @@ def build_app(settings: SearchSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await index.ensure_indices()
-        await broker.connect()
-        await declare_topology(broker)
+        # Start first: each subscriber declares its queue on its own channel (prefetch);
+        # then the rest of the topology, which producers need before the first publish.
         await broker.start()
+        await declare_topology(broker)
         try:
             yield
         finally:

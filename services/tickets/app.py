@@ -43,9 +43,10 @@ def build_app(settings: TicketsSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.ensure_indexes()
-        await broker.connect()
-        await declare_topology(broker)
+        # Start first: each subscriber declares its queue on its own channel (prefetch);
+        # then the rest of the topology, which producers need before the first publish.
         await broker.start()
+        await declare_topology(broker)
         tasks.every(
             settings.outbox_relay_interval_seconds, "outbox-relay", service.relay_unpublished
         )

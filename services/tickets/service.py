@@ -7,6 +7,7 @@ its event (at least once; consumers are idempotent).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -128,7 +129,7 @@ class TicketService:
         parsed = parse_mail(mail.raw_bytes())
         sender = sender_of(parsed, mail.mail_from)
         await self._store.ensure_user(sender, self._clock())
-        for _ in range(MAX_CONCURRENCY_RETRIES):
+        for attempt in range(1, MAX_CONCURRENCY_RETRIES + 1):
             # The mail's own Message-ID counts too: the same mail sent to both addresses
             # of a queue lands on one ticket, once per address.
             seen_ids = [*parsed.in_reply_to, *parsed.references, *filter(None, [parsed.message_id])]
@@ -155,7 +156,7 @@ class TicketService:
                     system_addresses=system_addresses,
                 )
             else:
-                ticket = await self._store.get_ticket(decision.ticket_id)
+                ticket = await self._store.catch_up(decision.ticket_id)
                 if ticket is None:
                     continue
                 after, txn = add_mail_to_ticket(
@@ -172,13 +173,19 @@ class TicketService:
                 await self._store.insert_transaction(
                     txn, idem_key=mail.mail_key, ticket_after=after, event=event.to_wire()
                 )
-            except DuplicateKeyError as exc:
-                if "idem_key" in str(exc):
-                    existing = await self._store.transaction_by_idem_key(mail.mail_key)
-                    if existing is not None:
-                        await self._finish(existing)
-                        return
-                continue  # another writer took this (ticket, seq): decide again on fresh state
+            except DuplicateKeyError:
+                existing = await self._store.transaction_by_idem_key(mail.mail_key)
+                if existing is not None:  # a concurrent delivery of this very mail won
+                    await self._finish(existing)
+                    return
+                if txn.type == "create":
+                    # The reserved number is already some other ticket's (e.g. data restored
+                    # from before the reservation): take a fresh one.
+                    await self._store.forget_reservation(mail.mail_key)
+                # Another writer took this place in the ticket's history: decide again on
+                # the fresh state, after a short, growing pause.
+                await asyncio.sleep(0.005 * attempt)
+                continue
             await self._finish_new(after, txn.id, event)
             return
         raise RetryableError(f"ticket busy: gave up after {MAX_CONCURRENCY_RETRIES} attempts")

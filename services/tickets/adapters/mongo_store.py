@@ -13,7 +13,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
 from services.tickets.domain.model import Queue, Ticket, Transaction
@@ -41,8 +41,7 @@ class MongoTicketStore:
     def __init__(self, client: AsyncMongoClient[dict[str, Any]], database: str) -> None:
         self._client = client
         db = client[database]
-        self.counters = db["counters"]
-        self.id_reservations = db["id_reservations"]
+        self.ticket_ids = db["ticket_ids"]
         self.tickets = db["tickets"]
         self.transactions = db["transactions"]
         self.queues = db["queues"]
@@ -50,6 +49,7 @@ class MongoTicketStore:
         self.config = db["config"]
 
     async def ensure_indexes(self) -> None:
+        await self.ticket_ids.create_index("idem_key", unique=True, name="idem_key")
         await self.transactions.create_index(
             [("ticket", ASCENDING), ("seq", ASCENDING)], unique=True, name="ticket_seq"
         )
@@ -64,30 +64,34 @@ class MongoTicketStore:
         return True
 
     # tickets -------------------------------------------------------------------------
-    async def next_ticket_id(self) -> int:
-        doc = await self.counters.find_one_and_update(
-            {"_id": "ticket"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert doc is not None
-        return int(doc["seq"])
-
     async def reserve_ticket_id(self, idem_key: str) -> int:
-        """The ticket number for the mail or command ``idem_key``: a retry of the same
-        mail gets the same number back, so failed attempts leave no gaps."""
-        found = await self.id_reservations.find_one({"_id": idem_key})
+        """The next ticket number, for the mail or command ``idem_key``.
+
+        Numbers are taken by inserting them under a unique ``_id``: the one operation
+        FerretDB v1 makes atomic (its findAndModify ``$inc`` is not: concurrent callers got
+        the same number). A retry of the same mail gets its number back: no gaps.
+        """
+        found = await self.ticket_ids.find_one({"idem_key": idem_key})
         if found is not None:
-            return int(found["ticket"])
-        ticket_id = await self.next_ticket_id()
-        try:
-            await self.id_reservations.insert_one({"_id": idem_key, "ticket": ticket_id})
-        except DuplicateKeyError:
-            found = await self.id_reservations.find_one({"_id": idem_key})
-            assert found is not None
-            return int(found["ticket"])
-        return ticket_id
+            return int(found["_id"])
+        candidate = 1
+        for collection in (self.ticket_ids, self.tickets):  # tickets: data older than ticket_ids
+            last = await collection.find_one({}, {"_id": 1}, sort=[("_id", DESCENDING)])
+            if last is not None:
+                candidate = max(candidate, int(last["_id"]) + 1)
+        for _ in range(10_000):
+            try:
+                await self.ticket_ids.insert_one({"_id": candidate, "idem_key": idem_key})
+                return candidate
+            except DuplicateKeyError:
+                found = await self.ticket_ids.find_one({"idem_key": idem_key})
+                if found is not None:
+                    return int(found["_id"])
+                candidate += 1
+        raise RuntimeError("could not reserve a ticket number")  # pragma: no cover
+
+    async def forget_reservation(self, idem_key: str) -> None:
+        await self.ticket_ids.delete_one({"idem_key": idem_key})
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
         doc = await self.tickets.find_one({"_id": ticket_id})
@@ -125,6 +129,24 @@ class MongoTicketStore:
             {"_id": ticket.id, "version": ticket.version - 1}, doc
         )
         return result.modified_count == 1
+
+    async def catch_up(self, ticket_id: int) -> Ticket | None:
+        """The ticket, its projection first moved up to its latest recorded transaction.
+
+        Transactions are the truth; the ticket document follows them. A writer that lost a
+        race, or died between the two writes, leaves the document behind: whoever reads it
+        for a decision brings it forward (and MongoDB's atomic version guard, which FerretDB
+        v1 only approximates, can never leave it ahead of its history).
+        """
+        ticket = await self.get_ticket(ticket_id)
+        latest = await self.transactions.find_one(
+            {"ticket": ticket_id}, {"seq": 1, "ticket_after": 1}, sort=[("seq", DESCENDING)]
+        )
+        if latest is None or (ticket is not None and ticket.version >= latest["seq"]):
+            return ticket
+        after = ticket_from_doc(latest["ticket_after"])
+        await self.tickets.replace_one({"_id": ticket_id}, ticket_to_doc(after), upsert=True)
+        return after
 
     # transactions (the outbox) -----------------------------------------------------------
     async def insert_transaction(

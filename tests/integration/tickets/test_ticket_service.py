@@ -3,6 +3,7 @@ its event is published once the transaction is durable, repeats act once, versio
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -214,7 +215,7 @@ async def test_the_version_guard_refuses_a_stale_projection(store: MongoTicketSt
     parsed = parse_mail(raw_mail())
     now = __import__("datetime").datetime.now(__import__("datetime").UTC)
     v1, _ = open_ticket(
-        ticket_id=await store.next_ticket_id(),
+        ticket_id=await store.reserve_ticket_id(unique()),
         txn_id="a",
         queue=QUEUE,
         parsed=parsed,
@@ -255,7 +256,7 @@ async def test_two_transactions_cannot_take_the_same_place_in_a_history(
     from services.tickets.domain.model import Transaction
 
     now = __import__("datetime").datetime.now(__import__("datetime").UTC)
-    ticket_id = await store.next_ticket_id()
+    ticket_id = await store.reserve_ticket_id(unique())
     first = Transaction(
         id=unique(), ticket=ticket_id, seq=2, type="comment", creator="a", created=now
     )
@@ -318,3 +319,47 @@ async def test_authentication_checks_the_argon2_hash(
         await service.authenticate(rpc.Credentials(email="agent@example.org", password="wrong"))
     with pytest.raises(AuthenticationFailedError):
         await service.authenticate(rpc.Credentials(email="nobody@example.org", password="x"))
+
+
+async def test_concurrent_reservations_get_distinct_numbers_and_a_retry_its_own(
+    store: MongoTicketStore,
+) -> None:
+    keys = [unique() for _ in range(40)]
+    numbers = await asyncio.gather(*(store.reserve_ticket_id(k) for k in keys))
+    assert len(set(numbers)) == 40
+    again = await asyncio.gather(*(store.reserve_ticket_id(k) for k in keys[:10]))
+    assert again == numbers[:10]
+
+
+async def test_concurrent_new_mails_each_open_their_own_ticket(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, tap = wired
+    mails = [raw_mail(sender=f"r{i}@example.net", subject=f"demande {i}") for i in range(20)]
+    await asyncio.gather(*(service.on_mail_received(envelope_of(m)) for m in mails))
+    events = await tap.wait_for(20)
+    ids = [e.payload["ticket"]["id"] for e in events]
+    assert len(set(ids)) == 20
+    total, _ = await store.list_tickets({}, limit=100, offset=0)
+    assert total == 20
+
+
+async def test_concurrent_replies_to_one_ticket_lose_no_update(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, tap = wired
+    await service.on_mail_received(envelope_of(raw_mail()))
+    [created] = await tap.wait_for(1)
+    ticket_id = created.payload["ticket"]["id"]
+    replies = [
+        raw_mail(subject=f"Re: [example #{ticket_id}] devis", body=f"réponse {i}")
+        for i in range(10)
+    ]
+    await asyncio.gather(*(service.on_mail_received(envelope_of(m)) for m in replies))
+    events = await tap.wait_for(11)
+    versions = sorted(e.payload["ticket"]["version"] for e in events)
+    assert versions == list(range(1, 12))
+    history = await service.history(rpc.TicketRef(actor=rpc.SYSTEM_ACTOR, id=ticket_id))
+    assert [h["seq"] for h in history] == list(range(1, 12))
+    ticket = await store.catch_up(ticket_id)
+    assert ticket is not None and ticket.version == 11
