@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,13 +19,15 @@ from pymongo.errors import DuplicateKeyError
 
 from services.tickets.adapters.mongo_store import MongoTicketStore, ticket_from_doc
 from services.tickets.adapters.passwords import hash_password, verify_password
+from services.tickets.domain import commands
 from services.tickets.domain.mail_decisions import add_mail_to_ticket, open_ticket, sender_of
 from services.tickets.domain.mail_threading import thread_mail, ticket_ids_in_our_message_ids
 from services.tickets.domain.model import Queue, Ticket, Transaction
-from services.tickets.domain.rights import Actor, require_admin, require_show_ticket
+from services.tickets.domain.rights import DEFAULT_GRANTS, Actor, require_admin, require_show_ticket
 from shared.errors import (
     AuthenticationFailedError,
     ConflictError,
+    InvalidInputError,
     NotConfiguredError,
     NotFoundError,
     PermanentError,
@@ -32,16 +35,18 @@ from shared.errors import (
 )
 from shared.events.envelope import AnyEnvelope, Envelope
 from shared.events.mail import MailReceived
-from shared.events.ticket import TICKET_TXN_EVENTS, TransactionInfo
+from shared.events.ticket import NOBODY, TICKET_TXN_EVENTS, TransactionInfo
 from shared.mail.addresses import normalize_address
 from shared.mail.parsing import ParsedMail, parse_mail
 from shared.mail.subject_tag import find_ticket_ids
 from shared.messaging import EventPublisher
+from shared.observability import current_correlation_id
 from shared.rpc import tickets as rpc
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENCY_RETRIES = 20
+CONFIG_TTL_SECONDS = 2.0
 
 
 def utc_now_ms() -> datetime:
@@ -55,11 +60,13 @@ def ticket_event(
     txn: Transaction,
     queue: Queue,
     rtname: str,
-    cause: Envelope[MailReceived],
-    mail: MailReceived,
+    *,
+    correlation_id: str,
+    causation_id: str | None = None,
+    mail: MailReceived | None = None,
 ) -> Envelope[Any]:
-    """The ``ticket.txn.<type>`` event of a transaction caused by a received mail; its id is
-    the transaction's, so a republished event is recognisably the same event."""
+    """The ``ticket.txn.<type>`` event of a transaction; its id is the transaction's, so a
+    republished event is recognisably the same event."""
     payload_type = TICKET_TXN_EVENTS[f"ticket.txn.{txn.type}"]
     payload = payload_type(
         ticket=ticket.snapshot(),
@@ -75,17 +82,52 @@ def ticket_event(
             note=txn.note,
         ),
         queue=queue.info(rtname),
-        loop=mail.loop,
-        source_mail_key=mail.mail_key,
+        loop=mail.loop if mail else None,
+        source_mail_key=mail.mail_key if mail else None,
     )
     return Envelope.wrap(
         payload,
         producer="tickets",
-        correlation_id=cause.correlation_id,
-        causation_id=str(cause.id),
+        correlation_id=correlation_id,
+        causation_id=causation_id,
         event_id=uuid.UUID(txn.id),
         occurred_at=txn.created,
     )
+
+
+def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
+    """The domain command an RPC request names; a missing parameter is the caller's error."""
+
+    def need(name: str) -> Any:
+        value = getattr(cmd, name)
+        if value is None:
+            raise InvalidInputError(f"{cmd.action} needs {name!r}")
+        return value
+
+    match cmd.action:
+        case "reply":
+            return commands.Reply(need("text"))
+        case "comment":
+            return commands.Comment(need("text"))
+        case "set_status":
+            return commands.SetStatus(need("status"), cmd.text)
+        case "take":
+            return commands.Take()
+        case "steal":
+            return commands.Steal()
+        case "assign":
+            return commands.Assign(need("owner"))
+        case "untake":
+            return commands.Untake()
+        case "add_watcher":
+            return commands.AddWatcher(need("role"), need("email"))
+        case "remove_watcher":
+            return commands.RemoveWatcher(need("role"), need("email"))
+        case "set_priority":
+            return commands.SetPriority(need("priority"))
+        case "set_subject":
+            return commands.SetSubject(need("subject"))
+    raise InvalidInputError(f"unknown action {cmd.action!r}")  # pragma: no cover
 
 
 def queue_for_address(queues: list[Queue], address: str) -> Queue:
@@ -110,26 +152,27 @@ class TicketService:
         self._clock = clock
         self._new_id = new_id
         self._relay_grace = relay_grace
+        self._config_cache: dict[str, tuple[float, Any]] = {}
 
     # mail -------------------------------------------------------------------------------
     async def on_mail_received(self, envelope: Envelope[MailReceived]) -> None:
         mail = envelope.payload
-        existing = await self._store.transaction_by_idem_key(mail.mail_key)
-        if existing is not None:
-            log.info("mail %s already recorded as %s", mail.mail_key[:12], existing["_id"])
-            await self._finish(existing)
-            return
         if mail.recipient_kind == "postmaster" or mail.queue is None:
             raise PermanentError(f"mail for {mail.recipient} is for an operator, not a queue")
-        queues = await self._store.queues_all()
+        # No look-up of mail_key first: a redelivered mail is refused by the unique index of
+        # the transactions on insert (see _record), which costs nothing on the usual path.
+        queues = await self._queues()
         queue = queue_for_address(queues, mail.recipient)
         system_addresses = {a for q in queues for a in (q.correspond_address, q.comment_address)}
         instance = await self._instance()
         rtname = instance["rtname"]
-        parsed = parse_mail(mail.raw_bytes())
+        parsed = await asyncio.to_thread(parse_mail, mail.raw_bytes())
         sender = sender_of(parsed, mail.mail_from)
         await self._store.ensure_user(sender, self._clock())
-        for attempt in range(1, MAX_CONCURRENCY_RETRIES + 1):
+        sender_user = await self._store.get_user(sender)
+        sender_is_agent = bool(sender_user and sender_user.get("privileged"))
+
+        async def decide_mail() -> tuple[Ticket, Transaction, Envelope[Any]]:
             # The mail's own Message-ID counts too: the same mail sent to both addresses
             # of a queue lands on one ticket, once per address.
             seen_ids = [*parsed.in_reply_to, *parsed.references, *filter(None, [parsed.message_id])]
@@ -144,7 +187,10 @@ class TicketService:
                 ticket_by_message_id=by_message_id,
             )
             now = self._clock()
-            if decision.ticket_id is None:
+            ticket = None
+            if decision.ticket_id is not None:
+                ticket = await self._store.get_ticket(decision.ticket_id)
+            if ticket is None:
                 after, txn = open_ticket(
                     ticket_id=await self._store.reserve_ticket_id(mail.mail_key),
                     txn_id=self._new_id(),
@@ -156,9 +202,6 @@ class TicketService:
                     system_addresses=system_addresses,
                 )
             else:
-                ticket = await self._store.catch_up(decision.ticket_id)
-                if ticket is None:
-                    continue
                 after, txn = add_mail_to_ticket(
                     ticket,
                     txn_id=self._new_id(),
@@ -167,31 +210,83 @@ class TicketService:
                     sender=sender,
                     now=now,
                     threading_note=decision.reason,
+                    sender_is_agent=sender_is_agent,
                 )
-            event = ticket_event(after, txn, queue, rtname, envelope, mail)
+            event = ticket_event(
+                after,
+                txn,
+                queue,
+                rtname,
+                correlation_id=envelope.correlation_id,
+                causation_id=str(envelope.id),
+                mail=mail,
+            )
+            return after, txn, event
+
+        await self._record(mail.mail_key, decide_mail)
+
+    async def _already_recorded(self, idem_key: str) -> dict[str, Any] | None:
+        existing = await self._store.transaction_by_idem_key(idem_key)
+        if existing is not None:
+            log.info("%s already recorded as %s", idem_key[:16], existing["_id"])
+            await self._finish(existing)
+        return existing
+
+    async def _record(
+        self,
+        idem_key: str,
+        decide: Callable[[], Awaitable[tuple[Ticket, Transaction, Envelope[Any]]]],
+    ) -> dict[str, Any]:
+        """Decide and write one transaction, exactly once for ``idem_key``.
+
+        The insert of the transaction document is the commit: its unique ``(ticket, seq)``
+        refuses a decision taken on a version someone else has moved past (decide again on
+        the fresh state); its unique ``idem_key`` refuses a second copy of the same mail or
+        command (then the first one's outcome is the answer).
+        """
+        for attempt in range(1, MAX_CONCURRENCY_RETRIES + 1):
+            after, txn, event = await decide()
             try:
                 await self._store.insert_transaction(
-                    txn, idem_key=mail.mail_key, ticket_after=after, event=event.to_wire()
+                    txn, idem_key=idem_key, ticket_after=after, event=event.to_wire()
                 )
             except DuplicateKeyError:
-                existing = await self._store.transaction_by_idem_key(mail.mail_key)
-                if existing is not None:  # a concurrent delivery of this very mail won
-                    await self._finish(existing)
-                    return
+                existing = await self._already_recorded(idem_key)
+                if existing is not None:  # a concurrent delivery of the same mail or command
+                    return existing
                 if txn.type == "create":
                     # The reserved number is already some other ticket's (e.g. data restored
                     # from before the reservation): take a fresh one.
-                    await self._store.forget_reservation(mail.mail_key)
-                # Another writer took this place in the ticket's history: decide again on
-                # the fresh state, after a short, growing pause.
+                    await self._store.forget_reservation(idem_key)
+                else:
+                    # Someone recorded this version first; bring the ticket up to date.
+                    await self._store.catch_up(txn.ticket)
                 await asyncio.sleep(0.005 * attempt)
                 continue
             await self._finish_new(after, txn.id, event)
-            return
+            return {"_id": txn.id, "ticket_after": after}
         raise RetryableError(f"ticket busy: gave up after {MAX_CONCURRENCY_RETRIES} attempts")
 
+    async def _queues(self) -> list[Queue]:
+        queues: list[Queue] = await self._cached("queues", self._store.queues_all)
+        return queues
+
+    async def _cached(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
+        """Configuration read at most every CONFIG_TTL seconds (it changes rarely; every
+        mail and command needs it)."""
+        now = time.monotonic()
+        hit = self._config_cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = await load()
+        self._config_cache[key] = (now + CONFIG_TTL_SECONDS, value)
+        return value
+
+    def forget_configuration(self) -> None:
+        self._config_cache.clear()
+
     async def _instance(self) -> dict[str, Any]:
-        instance = await self._store.instance()
+        instance: dict[str, Any] = await self._cached("instance", self._store.instance)
         if not instance.get("rtname"):
             raise RetryableError("instance not configured yet (rtname missing): seed it")
         return instance
@@ -229,6 +324,58 @@ class TicketService:
         if pending:
             log.warning("relay published %d transaction(s) left behind", len(pending))
         return len(pending)
+
+    # commands -----------------------------------------------------------------------------
+    async def execute(self, cmd: rpc.TicketCommand) -> dict[str, Any]:
+        """One action on a ticket, with its rights check, a transaction and an event."""
+        idem_key = f"command:{cmd.command_id}"
+        existing = await self._already_recorded(idem_key)
+        if existing is None:
+            actor = await self.actor(cmd.actor)
+            command = to_domain_command(cmd)
+            assignee = None
+            if isinstance(command, commands.Assign) and command.owner != NOBODY:
+                assignee = await self._known_actor(command.owner)
+            instance = await self._instance()
+            queues = {q.name: q for q in await self._queues()}
+
+            async def decide_command() -> tuple[Ticket, Transaction, Envelope[Any]]:
+                ticket = await self._store.get_ticket(cmd.ticket)
+                if ticket is None or (
+                    ticket.status == "deleted"
+                    and not actor.is_admin
+                    and not (isinstance(command, commands.SetStatus))
+                ):
+                    raise NotFoundError(f"ticket #{cmd.ticket} does not exist")
+                context = commands.Context(
+                    actor=actor,
+                    grants=DEFAULT_GRANTS,
+                    now=self._clock(),
+                    txn_id=self._new_id(),
+                    assignee=assignee,
+                )
+                after, txn = commands.decide(ticket, command, context)
+                event = ticket_event(
+                    after,
+                    txn,
+                    queues[after.queue],
+                    instance["rtname"],
+                    correlation_id=current_correlation_id() or f"command-{cmd.command_id}",
+                )
+                return after, txn, event
+
+            existing = await self._record(idem_key, decide_command)
+        after = existing["ticket_after"]
+        snapshot = (after if isinstance(after, Ticket) else ticket_from_doc(after)).snapshot()
+        return rpc.CommandResult(
+            ticket=snapshot.model_dump(mode="json"), transaction=existing["_id"]
+        ).model_dump(mode="json")
+
+    async def _known_actor(self, email: str) -> Actor | None:
+        try:
+            return await self.actor(email)
+        except AuthenticationFailedError:
+            return None
 
     # queries ------------------------------------------------------------------------------
     async def actor(self, email: str) -> Actor:
@@ -329,6 +476,7 @@ class TicketService:
     async def set_instance(self, cmd: rpc.SetInstance) -> dict[str, Any]:
         require_admin(await self.actor(cmd.actor))
         await self._store.set_instance(cmd.rtname, list(cmd.extra_rtnames))
+        self.forget_configuration()
         return {"rtname": cmd.rtname, "extra_rtnames": list(cmd.extra_rtnames)}
 
     async def upsert_queue(self, cmd: rpc.UpsertQueue) -> dict[str, Any]:
@@ -345,6 +493,7 @@ class TicketService:
                 raise ConflictError(f"an address is already used by queue {other.name}")
         queue = Queue(cmd.name, correspond, comment, cmd.language, cmd.description)
         await self._store.upsert_queue(queue)
+        self.forget_configuration()
         return {"name": queue.name, "correspond_address": correspond, "comment_address": comment}
 
     async def upsert_user(self, cmd: rpc.UpsertUser) -> dict[str, Any]:

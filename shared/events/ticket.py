@@ -97,6 +97,46 @@ class TicketCommented(TicketTxnEvent):
     event_type: ClassVar[str] = "ticket.txn.comment"
 
 
+class TicketStatusChanged(TicketTxnEvent):
+    """old_value → new_value; a message, if any, is the one given with the change."""
+
+    event_type: ClassVar[str] = "ticket.txn.status"
+
+
+class TicketOwnerChanged(TicketTxnEvent):
+    """note says how: take, steal, give or untake."""
+
+    event_type: ClassVar[str] = "ticket.txn.owner"
+
+
+class TicketWatcherAdded(TicketTxnEvent):
+    """note is the role (Requestor, Cc, AdminCc); new_value the address."""
+
+    event_type: ClassVar[str] = "ticket.txn.add_watcher"
+
+
+class TicketWatcherRemoved(TicketTxnEvent):
+    """note is the role; old_value the address."""
+
+    event_type: ClassVar[str] = "ticket.txn.del_watcher"
+
+
+class TicketFieldSet(TicketTxnEvent):
+    """note names the field (subject, priority…); old_value → new_value."""
+
+    event_type: ClassVar[str] = "ticket.txn.set"
+
+
 TICKET_TXN_EVENTS: dict[str, type[TicketTxnEvent]] = {
-    cls.event_type: cls for cls in (TicketCreated, TicketCorresponded, TicketCommented)
+    cls.event_type: cls
+    for cls in (
+        TicketCreated,
+        TicketCorresponded,
+        TicketCommented,
+        TicketStatusChanged,
+        TicketOwnerChanged,
+        TicketWatcherAdded,
+        TicketWatcherRemoved,
+        TicketFieldSet,
+    )
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +10,7 @@ MAIL_ROUTES = "tickets.mail_routes"
 GET_TICKET = "tickets.get"
 GET_HISTORY = "tickets.history"
 LIST_TICKETS = "tickets.list"
+TICKET_COMMAND = "tickets.command"
 AUTHENTICATE = "tickets.users.authenticate"
 ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
 ADMIN_UPSERT_QUEUE = "tickets.admin.upsert_queue"
@@ -45,6 +46,43 @@ class ListTickets(_Model):
     status: str | None = None
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
+
+
+TicketAction = Literal[
+    "reply",
+    "comment",
+    "set_status",
+    "take",
+    "steal",
+    "assign",
+    "untake",
+    "add_watcher",
+    "remove_watcher",
+    "set_priority",
+    "set_subject",
+]
+
+
+class TicketCommand(_Model):
+    """One action on one ticket. ``command_id`` makes it idempotent: the same id sent twice
+    acts once, and the second answer is the first one's."""
+
+    command_id: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    actor: str = Field(min_length=1)
+    ticket: int = Field(ge=1)
+    action: TicketAction
+    text: str | None = Field(default=None, max_length=1_000_000)
+    status: str | None = None
+    owner: str | None = None
+    role: Literal["Requestor", "Cc", "AdminCc"] | None = None
+    email: str | None = None
+    priority: int | None = None
+    subject: str | None = None
+
+
+class CommandResult(_Model):
+    ticket: dict[str, Any]
+    transaction: str
 
 
 class Credentials(_Model):

@@ -217,6 +217,17 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         },
     ),
     rpc_tickets.TicketRef: lambda: rpc_tickets.TicketRef(actor=_ACTOR, id=42),
+    rpc_tickets.TicketCommand: lambda: rpc_tickets.TicketCommand(
+        command_id="web-6f1c2a9e-5b0d-4c8e-9a47-1f2e3d4c5b6a",
+        actor=_ACTOR,
+        ticket=42,
+        action="set_status",
+        status="resolved",
+        text="Commande livrée et réceptionnée.",
+    ),
+    rpc_tickets.CommandResult: lambda: rpc_tickets.CommandResult(
+        ticket=ticket_snapshot().model_dump(mode="json"), transaction=TXN_ID
+    ),
     rpc_tickets.ListTickets: lambda: rpc_tickets.ListTickets(
         actor=_ACTOR, requestor=REQUESTOR, queue="achats", status="open", limit=20, offset=40
     ),

@@ -123,7 +123,15 @@ async def _ticket_created_as_tickets_builds_it(tmp_path: Path) -> Envelope[Any]:
         threading_note="no ticket tag in the subject",
     )
     # The same pure function the service runs after each decision.
-    return ticket_event(ticket, txn, queue, "guichet.example.org", cause, mail)
+    return ticket_event(
+        ticket,
+        txn,
+        queue,
+        "guichet.example.org",
+        correlation_id=cause.correlation_id,
+        causation_id=str(cause.id),
+        mail=mail,
+    )
 
 
 async def test_ticket_created_from_tickets_decodes_as_notify_reads_it(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from services.tickets.domain.commands import Context
 from services.tickets.domain.model import Queue, Ticket
+from services.tickets.domain.rights import DEFAULT_GRANTS, Actor
 from shared.events.mail import LoopFacts
 from shared.events.ticket import (
     AttachmentInfo,
@@ -192,3 +194,27 @@ def ticket_created(**kwargs: Any) -> TicketCreated:
     event = txn_event("create", **kwargs)
     assert isinstance(event, TicketCreated)
     return event
+
+
+# --- tickets.domain: people, actors and the context of a command -------------------------
+
+AGENT = "agent@example.org"  # a privileged agent
+OWNER = "carol@example.org"  # a privileged agent who owns the ticket
+DAVE = "dave@example.org"  # a privileged agent a ticket may be assigned to
+BOSS = "boss@example.org"  # an AdminCc
+FRANK = "frank@freight.example.com"  # someone not yet on the ticket
+STRANGER = "eve@elsewhere.example"  # unprivileged, no role on the ticket
+ROOT = "root@example.org"  # a system administrator
+
+
+def context(actor: Actor | None = None, **overrides: Any) -> Context:
+    """The context of a command by ``actor`` (a privileged agent unless told) at LATER,
+    under the default grants."""
+    values: dict[str, Any] = {
+        "actor": actor or Actor(AGENT, privileged=True),
+        "grants": DEFAULT_GRANTS,
+        "now": LATER,
+        "txn_id": TXN_ID,
+    }
+    values.update(overrides)
+    return Context(**values)

@@ -122,10 +122,20 @@ def test_attachments_are_listed_by_name_type_size_and_hash() -> None:
 # --- adding a mail to a ticket ---------------------------------------------------------------
 
 
+AGENT = "agent@example.org"
+
+
 def add(
-    before: Ticket, *, kind: str = "correspond", sender: str = ALICE, **mail: object
+    before: Ticket,
+    *,
+    kind: str = "correspond",
+    sender: str = ALICE,
+    agent: bool | None = None,
+    **mail: object,
 ) -> tuple[Ticket, Transaction]:
+    """Add a mail; ``agent`` None leaves sender_is_agent at its default."""
     mail.setdefault("message_id", "<m2@client.example.net>")
+    extra = {} if agent is None else {"sender_is_agent": agent}
     return add_mail_to_ticket(
         before,
         txn_id="txn-2",
@@ -134,30 +144,60 @@ def add(
         sender=sender,
         now=LATER,
         threading_note="subject tag #12",
+        **extra,
     )
 
 
 @pytest.mark.parametrize(
-    ("status", "kind", "sender", "expected"),
+    ("status", "kind", "sender", "agent", "expected"),
     [
-        ("resolved", "correspond", ALICE, "open"),
-        ("stalled", "correspond", ALICE, "open"),
-        ("resolved", "comment", ALICE, "resolved"),
-        ("stalled", "comment", ALICE, "stalled"),
-        ("resolved", "correspond", BOB, "resolved"),
-        ("stalled", "correspond", CARLA, "stalled"),
-        ("new", "correspond", ALICE, "new"),
-        ("open", "correspond", ALICE, "open"),
-        ("rejected", "correspond", ALICE, "rejected"),
-        ("deleted", "correspond", ALICE, "deleted"),
+        ("resolved", "correspond", ALICE, None, "open"),
+        ("stalled", "correspond", ALICE, None, "open"),
+        ("resolved", "comment", ALICE, None, "resolved"),
+        ("stalled", "comment", ALICE, None, "stalled"),
+        ("resolved", "correspond", BOB, None, "open"),
+        ("stalled", "correspond", CARLA, None, "open"),
+        ("resolved", "correspond", AGENT, True, "open"),
+        ("stalled", "correspond", AGENT, True, "open"),
+        ("resolved", "comment", AGENT, True, "resolved"),
+        ("stalled", "comment", AGENT, True, "stalled"),
+        ("new", "correspond", ALICE, None, "new"),
+        ("new", "correspond", CARLA, False, "new"),
+        ("new", "correspond", AGENT, True, "open"),
+        ("new", "comment", AGENT, True, "new"),
+        ("open", "correspond", ALICE, None, "open"),
+        ("open", "correspond", AGENT, True, "open"),
+        ("rejected", "correspond", ALICE, None, "rejected"),
+        ("rejected", "correspond", AGENT, True, "rejected"),
+        ("deleted", "correspond", ALICE, None, "deleted"),
+        ("deleted", "correspond", AGENT, True, "deleted"),
     ],
 )
-def test_only_a_requestors_correspondence_reopens_a_resolved_or_stalled_ticket(
-    status: str, kind: str, sender: str, expected: str
+def test_any_correspondence_reopens_a_resolved_or_stalled_ticket_and_a_comment_never_moves_it(
+    status: str, kind: str, sender: str, agent: bool | None, expected: str
 ) -> None:
-    after, txn = add(ticket(status=status), kind=kind, sender=sender)
+    after, txn = add(ticket(status=status), kind=kind, sender=sender, agent=agent)
     assert after.status == expected
     assert txn.type == kind
+
+
+@pytest.mark.parametrize("sender", [ALICE, BOB, CARLA], ids=["requestor", "cc", "other"])
+def test_reopening_a_resolved_ticket_by_mail_clears_its_resolved_date(sender: str) -> None:
+    after, txn = add(ticket(status="resolved", resolved=NOW), sender=sender)
+    assert (after.status, after.resolved) == ("open", None)
+    assert (txn.old_value, txn.new_value) == ("resolved", "open")
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [("resolved", "comment"), ("rejected", "correspond"), ("rejected", "comment")],
+)
+def test_a_mail_that_leaves_the_status_unchanged_keeps_the_resolved_date(
+    status: str, kind: str
+) -> None:
+    after, txn = add(ticket(status=status, resolved=NOW), kind=kind, sender=BOB)
+    assert (after.status, after.resolved) == (status, NOW)
+    assert (txn.old_value, txn.new_value) == (None, None)
 
 
 def test_reopening_is_recorded_as_old_and_new_value() -> None:
@@ -168,6 +208,11 @@ def test_reopening_is_recorded_as_old_and_new_value() -> None:
 def test_no_status_change_records_no_values() -> None:
     _, txn = add(ticket(status="open"))
     assert (txn.old_value, txn.new_value) == (None, None)
+
+
+def test_an_agents_mail_opening_a_new_ticket_is_recorded_as_old_and_new_value() -> None:
+    after, txn = add(ticket(status="new"), sender=AGENT, agent=True)
+    assert (after.status, txn.old_value, txn.new_value) == ("open", "new", "open")
 
 
 def test_each_mail_makes_the_next_version_and_the_next_sequence_number() -> None:

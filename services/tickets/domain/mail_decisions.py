@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from services.tickets.domain.lifecycle import status_after_correspondence
 from services.tickets.domain.model import Queue, Ticket, Transaction
 from shared.events.ticket import AttachmentInfo, MessageInfo
 from shared.mail.parsing import ParsedMail
 
 NO_SUBJECT = "(no subject)"
-# A requestor writing again reopens a ticket in one of these statuses (RT's lifecycle).
-REOPENED_BY_REQUESTOR = frozenset({"resolved", "stalled"})
 
 
 def message_info(parsed: ParsedMail) -> MessageInfo:
@@ -87,14 +86,16 @@ def add_mail_to_ticket(
     sender: str,
     now: datetime,
     threading_note: str,
+    sender_is_agent: bool = False,
 ) -> tuple[Ticket, Transaction]:
     status = ticket.status
-    if kind == "correspond" and sender in ticket.requestors and status in REOPENED_BY_REQUESTOR:
-        status = "open"
+    if kind == "correspond":
+        status = status_after_correspondence(status, by_agent=sender_is_agent)
     message_ids = ticket.message_ids
     if parsed.message_id and parsed.message_id not in message_ids:
         message_ids = (*message_ids, parsed.message_id)
-    after = ticket.with_changes(now, status=status, message_ids=message_ids)
+    resolved = None if status != ticket.status else ticket.resolved  # reopened: not resolved
+    after = ticket.with_changes(now, status=status, message_ids=message_ids, resolved=resolved)
     txn = Transaction(
         id=txn_id,
         ticket=ticket.id,

@@ -4,86 +4,16 @@ its event is published once the transaction is durable, repeats act once, versio
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
-from datetime import timedelta
-from typing import Any
 
-import aio_pika
 import pytest
 from pymongo.errors import DuplicateKeyError
 
 from services.tickets.adapters.mongo_store import MongoTicketStore
-from services.tickets.domain.model import Queue
 from services.tickets.service import TicketService, ticket_event
 from shared.errors import NotFoundError, PermissionDeniedError
-from shared.events.envelope import AnyEnvelope, Envelope
-from shared.messaging import EventPublisher, build_broker, declare_topology
 from shared.rpc import tickets as rpc
-from shared.settings import BaseServiceSettings
-from shared.topology import EVENTS_EXCHANGE
-from tests.support import eventually, mail_received, raw_mail, unique
-
-QUEUE = Queue("achats", "achats@tickets.example.org", "achats-comment@tickets.example.org")
-
-
-@pytest.fixture
-async def store(mongo: Any, namespace: str) -> MongoTicketStore:
-    store = MongoTicketStore(mongo, f"{namespace}_tickets")
-    await store.ensure_indexes()
-    await store.set_instance("example", ["oldrt"])
-    await store.upsert_queue(QUEUE)
-    return store
-
-
-class EventTap:
-    """A private queue bound to ticket.txn.*: what the service published."""
-
-    def __init__(self, amqp_url: str) -> None:
-        self._url = amqp_url
-        self.events: list[AnyEnvelope] = []
-
-    async def start(self) -> None:
-        self._connection = await aio_pika.connect(self._url)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(
-            EVENTS_EXCHANGE.name, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(exchange, "ticket.txn.*")
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            self.events.append(AnyEnvelope.model_validate(json.loads(message.body)))
-
-        await queue.consume(on_message, no_ack=True)
-
-    async def stop(self) -> None:
-        await self._connection.close()
-
-    async def wait_for(self, count: int) -> list[AnyEnvelope]:
-        async def enough() -> list[AnyEnvelope] | None:
-            return self.events if len(self.events) >= count else None
-
-        return await eventually(enough, timeout=10, what=f"{count} event(s)")
-
-
-@pytest.fixture
-async def wired(
-    vhost: str, store: MongoTicketStore
-) -> AsyncIterator[tuple[TicketService, EventTap]]:
-    broker = build_broker(BaseServiceSettings(broker_url=vhost))
-    await broker.start()
-    await declare_topology(broker)
-    tap = EventTap(vhost)
-    await tap.start()
-    service = TicketService(store, EventPublisher(broker, timeout=5), relay_grace=timedelta(0))
-    yield service, tap
-    await tap.stop()
-    await broker.stop()
-
-
-def envelope_of(raw: bytes, **extra: Any) -> Envelope[Any]:
-    return Envelope.wrap(mail_received(raw, **extra), producer="ingest", correlation_id="smtp-1")
+from tests.integration.tickets.support import QUEUE, EventTap, envelope_of
+from tests.support import mail_received, raw_mail, unique
 
 
 async def test_a_new_mail_opens_ticket_with_sender_as_requestor_and_publishes_create(
@@ -192,7 +122,10 @@ async def test_the_relay_publishes_a_transaction_left_unpublished_by_a_crash(
         now=service._clock(),
         threading_note="test",
     )
-    event = ticket_event(ticket, txn, QUEUE, "example", envelope_of(raw), mail)
+    cause = envelope_of(raw)
+    event = ticket_event(
+        ticket, txn, QUEUE, "example", correlation_id=cause.correlation_id, mail=mail
+    )
     await store.insert_transaction(
         txn, idem_key=mail.mail_key, ticket_after=ticket, event=event.to_wire()
     )

@@ -1,0 +1,309 @@
+"""What agents and users do to a ticket (pure): each command is checked against the
+actor's rights, then turned into the ticket's next version and one transaction.
+
+``decide`` takes everything as values (the ticket, the actor, the grants, the time, the
+new transaction's id) and returns values; the service persists and publishes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.tickets.domain import lifecycle
+from services.tickets.domain.model import Ticket, Transaction
+from services.tickets.domain.rights import Actor, Grant, has_right, require, roles_of
+from shared.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from shared.events.ticket import NOBODY, MessageInfo
+from shared.mail.addresses import normalize_address
+
+ROLE_FIELDS = {"Requestor": "requestors", "Cc": "ccs", "AdminCc": "admin_ccs"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    text: str
+
+
+@dataclass(frozen=True)
+class SetStatus:
+    status: str
+    text: str | None = None  # a message recorded with the change (e.g. the resolution)
+
+
+@dataclass(frozen=True)
+class Take:
+    pass
+
+
+@dataclass(frozen=True)
+class Steal:
+    pass
+
+
+@dataclass(frozen=True)
+class Assign:
+    owner: str
+
+
+@dataclass(frozen=True)
+class Untake:
+    pass
+
+
+@dataclass(frozen=True)
+class AddWatcher:
+    role: str
+    email: str
+
+
+@dataclass(frozen=True)
+class RemoveWatcher:
+    role: str
+    email: str
+
+
+@dataclass(frozen=True)
+class SetPriority:
+    priority: int
+
+
+@dataclass(frozen=True)
+class SetSubject:
+    subject: str
+
+
+Command = (
+    Reply
+    | Comment
+    | SetStatus
+    | Take
+    | Steal
+    | Assign
+    | Untake
+    | AddWatcher
+    | RemoveWatcher
+    | SetPriority
+    | SetSubject
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Facts ``decide`` needs besides the ticket: who acts, under which grants, when."""
+
+    actor: Actor
+    grants: Sequence[Grant]
+    now: datetime
+    txn_id: str
+    # For Assign: the would-be owner as a principal (None if unknown).
+    assignee: Actor | None = None
+    # For resolving: the statuses of what the ticket depends on, and of its children.
+    depends_on: Sequence[lifecycle.LinkedTicket] = field(default=())
+    children: Sequence[lifecycle.LinkedTicket] = field(default=())
+
+
+def _require(ctx: Context, ticket: Ticket, right: str) -> None:
+    require(
+        ctx.actor,
+        right,
+        queue=ticket.queue,
+        grants=ctx.grants,
+        roles=roles_of(ctx.actor, ticket),
+        what=f"ticket #{ticket.id}",
+    )
+
+
+def _can(ctx: Context, ticket: Ticket, right: str, actor: Actor | None = None) -> bool:
+    who = actor or ctx.actor
+    return has_right(who, right, queue=ticket.queue, grants=ctx.grants, roles=roles_of(who, ticket))
+
+
+def _txn(ticket: Ticket, after: Ticket, ctx: Context, kind: str, **values: object) -> Transaction:
+    return Transaction(
+        id=ctx.txn_id,
+        ticket=ticket.id,
+        seq=after.version,
+        type=kind,
+        creator=ctx.actor.email,
+        created=ctx.now,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def _message(ctx: Context, ticket: Ticket, text: str) -> MessageInfo:
+    if not text.strip():
+        raise InvalidInputError("the message is empty")
+    return MessageInfo(subject=ticket.subject, from_address=ctx.actor.email, text=text)
+
+
+def decide(ticket: Ticket, command: Command, ctx: Context) -> tuple[Ticket, Transaction]:
+    """The ticket after ``command``, and the transaction that records it."""
+    _require(ctx, ticket, "ShowTicket")
+    if ticket.status == "deleted" and not isinstance(command, SetStatus):
+        raise ConflictError(f"ticket #{ticket.id} is deleted: restore it first")
+    match command:
+        case Reply(text=text):
+            _require(ctx, ticket, "ReplyToTicket")
+            is_agent = ctx.actor.privileged or ctx.actor.is_admin
+            status = lifecycle.status_after_correspondence(ticket.status, by_agent=is_agent)
+            after = ticket.with_changes(
+                ctx.now, status=status, resolved=_resolved(ticket, status, ctx)
+            )
+            changed = status != ticket.status
+            return after, _txn(
+                ticket,
+                after,
+                ctx,
+                "correspond",
+                message=_message(ctx, ticket, text),
+                old_value=ticket.status if changed else None,
+                new_value=status if changed else None,
+            )
+        case Comment(text=text):
+            _require(ctx, ticket, "CommentOnTicket")
+            after = ticket.with_changes(ctx.now)
+            return after, _txn(ticket, after, ctx, "comment", message=_message(ctx, ticket, text))
+        case SetStatus(status=status, text=text):
+            lifecycle.check_transition(ticket.status, status)
+            _require(ctx, ticket, lifecycle.right_for_transition(ticket.status, status))
+            if status == "resolved":
+                lifecycle.check_can_resolve(ctx.depends_on, ctx.children)
+            after = ticket.with_changes(
+                ctx.now, status=status, resolved=_resolved(ticket, status, ctx)
+            )
+            message = _message(ctx, ticket, text) if text else None
+            return after, _txn(
+                ticket,
+                after,
+                ctx,
+                "status",
+                old_value=ticket.status,
+                new_value=status,
+                message=message,
+            )
+        case Take():
+            if ticket.owner != NOBODY:
+                raise ConflictError(
+                    f"ticket #{ticket.id} is owned by {ticket.owner}: steal it instead"
+                )
+            _require(ctx, ticket, "OwnTicket")
+            if not (_can(ctx, ticket, "TakeTicket") or _can(ctx, ticket, "ModifyTicket")):
+                _require(ctx, ticket, "TakeTicket")
+            return _set_owner(ticket, ctx, ctx.actor.email, "take")
+        case Steal():
+            if ticket.owner in (NOBODY, ctx.actor.email):
+                raise ConflictError(f"ticket #{ticket.id} is not owned by someone else: take it")
+            _require(ctx, ticket, "OwnTicket")
+            if not _can(ctx, ticket, "ModifyTicket"):  # RT: either right lets one steal
+                _require(ctx, ticket, "StealTicket")
+            return _set_owner(ticket, ctx, ctx.actor.email, "steal")
+        case Assign(owner=owner):
+            owner = normalize_address(owner) if owner != NOBODY else NOBODY
+            _require(ctx, ticket, "ModifyTicket")
+            if owner == ticket.owner:
+                raise ConflictError(f"{owner} already owns ticket #{ticket.id}")
+            if owner != NOBODY and (
+                ctx.assignee is None or not _can(ctx, ticket, "OwnTicket", ctx.assignee)
+            ):
+                raise PermissionDeniedError(
+                    f"{owner} lacks the right OwnTicket on ticket #{ticket.id}", right="OwnTicket"
+                )
+            return _set_owner(ticket, ctx, owner, "give" if owner != NOBODY else "untake")
+        case Untake():
+            if ticket.owner == NOBODY:
+                raise ConflictError(f"ticket #{ticket.id} has no owner")
+            if ticket.owner != ctx.actor.email:
+                _require(ctx, ticket, "ModifyTicket")
+            return _set_owner(ticket, ctx, NOBODY, "untake")
+        case AddWatcher(role=role, email=email) | RemoveWatcher(role=role, email=email):
+            return _watchers(ticket, command, ctx, role, normalize_address(email))
+        case SetPriority(priority=priority):
+            _require(ctx, ticket, "ModifyTicket")
+            if not 0 <= priority <= 99:
+                raise InvalidInputError("priority is between 0 and 99")
+            if priority == ticket.priority:
+                raise ConflictError("that is already the current priority")
+            after = ticket.with_changes(ctx.now, priority=priority)
+            return after, _txn(
+                ticket,
+                after,
+                ctx,
+                "set",
+                note="priority",
+                old_value=str(ticket.priority),
+                new_value=str(priority),
+            )
+        case SetSubject(subject=subject):
+            _require(ctx, ticket, "ModifyTicket")
+            subject = " ".join(subject.split())
+            if not subject or len(subject) > 500:
+                raise InvalidInputError("a subject has 1 to 500 characters")
+            if subject == ticket.subject:
+                raise ConflictError("that is already the current subject")
+            after = ticket.with_changes(ctx.now, subject=subject)
+            return after, _txn(
+                ticket,
+                after,
+                ctx,
+                "set",
+                note="subject",
+                old_value=ticket.subject,
+                new_value=subject,
+            )
+    raise InvalidInputError(f"unknown command {command!r}")  # pragma: no cover
+
+
+def _resolved(ticket: Ticket, status: str, ctx: Context) -> datetime | None:
+    if status == ticket.status:
+        return ticket.resolved
+    if status == "resolved":
+        return ctx.now
+    return None if status in lifecycle.ACTIVE or status == "new" else ticket.resolved
+
+
+def _set_owner(ticket: Ticket, ctx: Context, owner: str, how: str) -> tuple[Ticket, Transaction]:
+    after = ticket.with_changes(ctx.now, owner=owner)
+    return after, _txn(
+        ticket, after, ctx, "owner", note=how, old_value=ticket.owner, new_value=owner
+    )
+
+
+def _watchers(
+    ticket: Ticket, command: AddWatcher | RemoveWatcher, ctx: Context, role: str, email: str
+) -> tuple[Ticket, Transaction]:
+    if role not in ROLE_FIELDS:
+        raise InvalidInputError(f"unknown watcher role {role!r}; one of {', '.join(ROLE_FIELDS)}")
+    if "@" not in email:
+        raise InvalidInputError(f"{email!r} is not an address")
+    # Anyone with ModifyTicket manages watchers; a user may add or remove themselves with
+    # Watch (Cc) or WatchAsAdminCc (AdminCc).
+    self_right = {"Cc": "Watch", "AdminCc": "WatchAsAdminCc"}.get(role)
+    if not (email == ctx.actor.email and self_right and _can(ctx, ticket, self_right)):
+        _require(ctx, ticket, "ModifyTicket")
+    name = ROLE_FIELDS[role]
+    current: tuple[str, ...] = getattr(ticket, name)
+    if isinstance(command, AddWatcher):
+        if email in current:
+            raise ConflictError(f"{email} is already {role} of ticket #{ticket.id}")
+        updated, kind = (*current, email), "add_watcher"
+    else:
+        if email not in current:
+            raise ConflictError(f"{email} is not {role} of ticket #{ticket.id}")
+        updated, kind = tuple(a for a in current if a != email), "del_watcher"
+    after = ticket.with_changes(ctx.now, **{name: updated})
+    return after, _txn(
+        ticket,
+        after,
+        ctx,
+        kind,
+        note=role,
+        new_value=email if kind == "add_watcher" else None,
+        old_value=email if kind == "del_watcher" else None,
+    )

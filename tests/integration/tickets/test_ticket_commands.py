@@ -1,0 +1,171 @@
+"""Commands on tickets against the real FerretDB and RabbitMQ: rights, a transaction and
+an event per command, idempotency by command id, and no lost update under concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from services.tickets.adapters.mongo_store import MongoTicketStore
+from services.tickets.service import TicketService
+from shared.errors import ConflictError, NotFoundError, PermissionDeniedError
+from shared.events.envelope import Envelope
+from shared.rpc import tickets as rpc
+from tests.integration.tickets.support import EventTap, envelope_of
+from tests.support import raw_mail
+
+AGENT = "agent@example.org"
+OTHER_AGENT = "agent2@example.org"
+REQUESTOR = "alice@example.net"
+
+
+@pytest.fixture
+async def ticket_id(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> AsyncIterator[int]:
+    service, tap = wired
+    for email in (AGENT, OTHER_AGENT):
+        await store.upsert_user(email, {"privileged": True, "is_admin": False})
+    await service.on_mail_received(envelope_of(raw_mail(sender=REQUESTOR)))
+    [created] = await tap.wait_for(1)
+    yield created.payload["ticket"]["id"]
+
+
+def command(ticket: int, action: str, actor: str = AGENT, **params: Any) -> rpc.TicketCommand:
+    return rpc.TicketCommand(
+        command_id=f"test-{uuid.uuid4()}",
+        actor=actor,
+        ticket=ticket,
+        action=action,
+        **params,  # type: ignore[arg-type]
+    )
+
+
+async def test_an_agent_reply_opens_the_ticket_and_publishes_correspond(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, tap = wired
+    result = await service.execute(command(ticket_id, "reply", text="Voici notre devis."))
+    assert result["ticket"]["status"] == "open"
+    assert result["ticket"]["version"] == 2
+    events = await tap.wait_for(2)
+    assert events[1].type == "ticket.txn.correspond"
+    assert events[1].payload["transaction"]["creator"] == AGENT
+    assert events[1].payload["transaction"]["message"]["text"] == "Voici notre devis."
+
+
+async def test_the_same_command_id_acts_once_and_answers_the_same(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, tap = wired
+    once = command(ticket_id, "comment", text="Note interne")
+    first = await service.execute(once)
+    second = await service.execute(once)
+    assert first == second
+    history = await service.history(rpc.TicketRef(actor=AGENT, id=ticket_id))
+    assert [h["type"] for h in history] == ["create", "comment"]
+    await asyncio.sleep(0.3)
+    assert len(tap.events) == 2
+
+
+async def test_take_steal_assign_and_untake(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, _ = wired
+    taken = await service.execute(command(ticket_id, "take"))
+    assert taken["ticket"]["owner"] == AGENT
+    with pytest.raises(ConflictError, match="steal"):
+        await service.execute(command(ticket_id, "take", actor=OTHER_AGENT))
+    stolen = await service.execute(command(ticket_id, "steal", actor=OTHER_AGENT))
+    assert stolen["ticket"]["owner"] == OTHER_AGENT
+    given = await service.execute(command(ticket_id, "assign", owner=AGENT, actor=OTHER_AGENT))
+    assert given["ticket"]["owner"] == AGENT
+    with pytest.raises(PermissionDeniedError, match="OwnTicket"):
+        await service.execute(command(ticket_id, "assign", owner=REQUESTOR))
+    freed = await service.execute(command(ticket_id, "untake"))
+    assert freed["ticket"]["owner"] == "Nobody"
+    history = await service.history(rpc.TicketRef(actor=AGENT, id=ticket_id))
+    assert [h["note"] for h in history if h["type"] == "owner"] == [
+        "take",
+        "steal",
+        "give",
+        "untake",
+    ]
+
+
+async def test_watchers_and_status_with_rights(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, _ = wired
+    added = await service.execute(
+        command(ticket_id, "add_watcher", role="Cc", email="Fournisseur@Supplier.example")
+    )
+    assert added["ticket"]["ccs"] == ["fournisseur@supplier.example"]
+    # The requestor may see and answer, not change the ticket.
+    with pytest.raises(PermissionDeniedError, match="ModifyTicket"):
+        await service.execute(command(ticket_id, "set_status", actor=REQUESTOR, status="resolved"))
+    with pytest.raises(PermissionDeniedError, match="CommentOnTicket"):
+        await service.execute(command(ticket_id, "comment", actor=REQUESTOR, text="psst"))
+    replied = await service.execute(command(ticket_id, "reply", actor=REQUESTOR, text="Merci"))
+    assert replied["ticket"]["status"] == "new"
+    resolved = await service.execute(
+        command(ticket_id, "set_status", status="resolved", text="Livré.")
+    )
+    assert resolved["ticket"]["status"] == "resolved" and resolved["ticket"]["resolved"]
+    reopened = await service.execute(command(ticket_id, "reply", actor=REQUESTOR, text="Encore"))
+    assert reopened["ticket"]["status"] == "open" and reopened["ticket"]["resolved"] is None
+    with pytest.raises(NotFoundError):
+        await service.execute(command(ticket_id + 10_000, "take"))
+
+
+async def test_two_concurrent_writers_lose_no_update_over_100_rounds(
+    wired: tuple[TicketService, EventTap], ticket_id: int, store: MongoTicketStore
+) -> None:
+    service, tap = wired
+
+    async def writer(actor: str, rounds: int) -> list[int]:
+        versions = []
+        for i in range(rounds):
+            result = await service.execute(
+                command(ticket_id, "comment", actor=actor, text=f"{actor} {i}")
+            )
+            versions.append(result["ticket"]["version"])
+        return versions
+
+    a, b = await asyncio.gather(writer(AGENT, 50), writer(OTHER_AGENT, 50))
+    assert a == sorted(a) and b == sorted(b)  # each writer sees versions strictly increase
+    assert len(set(a) | set(b)) == 100  # no two writes took the same version
+    history = await service.history(rpc.TicketRef(actor=AGENT, id=ticket_id))
+    assert [h["seq"] for h in history] == list(range(1, 102))
+    ticket = await store.catch_up(ticket_id)
+    assert ticket is not None and ticket.version == 101
+    events = await tap.wait_for(101)
+    assert len({e.id for e in events}) == 101
+
+
+async def test_every_transaction_has_exactly_one_event_after_a_crash_before_publish(
+    wired: tuple[TicketService, EventTap], ticket_id: int, store: MongoTicketStore
+) -> None:
+    service, tap = wired
+
+    class Crash(Exception):
+        pass
+
+    original = service._publisher
+
+    class CrashingPublisher:
+        async def publish(self, envelope: Envelope[Any]) -> None:
+            raise Crash("killed between the MongoDB write and the publish")
+
+    service._publisher = CrashingPublisher()  # type: ignore[assignment]
+    with pytest.raises(Crash):
+        await service.execute(command(ticket_id, "comment", text="perdu ?"))
+    service._publisher = original
+    assert await service.relay_unpublished() == 1
+    events = await tap.wait_for(2)
+    assert [e.type for e in events] == ["ticket.txn.create", "ticket.txn.comment"]
+    assert await service.relay_unpublished() == 0
