@@ -71,14 +71,16 @@ def discover() -> dict[str, Benchmark]:
 # --- machine facts ------------------------------------------------------------------------
 
 
-def _command(args: Sequence[str], *, env: dict[str, str] | None = None) -> str | None:
+def _command(args: Sequence[str], *, strip: bool = True) -> str | None:
     try:
         done = subprocess.run(
-            list(args), capture_output=True, text=True, timeout=15, check=False, env=env, cwd=ROOT
+            list(args), capture_output=True, text=True, timeout=15, check=False, cwd=ROOT
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() if strip else done.stdout
 
 
 def _proc_field(path: str, key: str) -> str | None:
@@ -116,7 +118,7 @@ def machine_facts() -> dict[str, Any]:
     mem_kb = _proc_field("/proc/meminfo", "MemTotal")
     commit = _command(["git", "rev-parse", "HEAD"])
     # --no-optional-locks: never take index.lock while others work in this checkout.
-    status = _command(["git", "--no-optional-locks", "status", "--porcelain"])
+    status = _command(["git", "--no-optional-locks", "status", "--porcelain"], strip=False)
     uname = os.uname()
     try:
         loadavg = Path("/proc/loadavg").read_text(encoding="ascii").split()[:3]

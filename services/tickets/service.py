@@ -310,7 +310,7 @@ class TicketService:
 
     async def _finish(self, txn_doc: dict[str, Any]) -> None:
         """Complete a recorded transaction: projection, then event (both idempotent)."""
-        if txn_doc.get("published"):
+        if await self._store.is_published(txn_doc["_id"]):
             return
         await self._store.apply_projection(ticket_from_doc(txn_doc["ticket_after"]))
         await self._publisher.publish(AnyEnvelope.model_validate(txn_doc["event"]))

@@ -1,10 +1,12 @@
 """MongoDB persistence of the tickets service (PyMongo's async API).
 
-Only what both MongoDB 7 and FerretDB v1 support: plain CRUD, findAndModify, unique
-indexes. No multi-document transactions: a transaction document is written first (its
-unique ``(ticket, seq)`` key is the optimistic lock, its unique ``idem_key`` makes a
-repeated mail or command act once), then the ticket projection is moved forward with a
-version guard, then the event is published and the transaction marked published.
+Only what both MongoDB 7 and FerretDB v1 support: plain CRUD, unique indexes. No
+multi-document transactions: a small outbox entry is written first, then the transaction
+document (its unique ``(ticket, seq)`` key is the optimistic lock, its unique ``idem_key``
+makes a repeated mail or command act once), then the ticket projection is moved forward,
+then the event is published and the outbox entry removed. The outbox stays small (only
+what is in flight), so the relay never scans the history: FerretDB's SQLite backend
+scans every document of a collection it queries, whatever its indexes.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class MongoTicketStore:
         self.ticket_ids = db["ticket_ids"]
         self.tickets = db["tickets"]
         self.transactions = db["transactions"]
+        self.outbox = db["outbox"]
         self.queues = db["queues"]
         self.users = db["users"]
         self.config = db["config"]
@@ -54,7 +57,7 @@ class MongoTicketStore:
             [("ticket", ASCENDING), ("seq", ASCENDING)], unique=True, name="ticket_seq"
         )
         await self.transactions.create_index("idem_key", unique=True, name="idem_key")
-        await self.transactions.create_index("published", name="published")
+        await self.outbox.create_index("created", name="created")
         await self.tickets.create_index("message_ids", name="message_ids")
         await self.tickets.create_index("requestors", name="requestors")
         await self.queues.create_index("addresses", name="addresses")
@@ -152,30 +155,45 @@ class MongoTicketStore:
     async def insert_transaction(
         self, txn: Transaction, *, idem_key: str, ticket_after: Ticket, event: dict[str, Any]
     ) -> None:
+        """Record ``txn`` — the commit. Raises DuplicateKeyError when its place in the
+        ticket's history is taken, or when ``idem_key`` was recorded already."""
         doc = dataclasses.asdict(txn)
         doc["_id"] = doc.pop("id")
         doc["message"] = txn.message.model_dump(mode="json") if txn.message else None
-        doc.update(
-            idem_key=idem_key,
-            ticket_after=ticket_to_doc(ticket_after),
-            event=event,
-            published=False,
+        doc.update(idem_key=idem_key, ticket_after=ticket_to_doc(ticket_after), event=event)
+        # The outbox entry first: a crash after it, before or after the commit, leaves a
+        # trace the relay follows (and drops if the transaction never got written).
+        await self.outbox.insert_one(
+            {"_id": txn.id, "ticket": txn.ticket, "seq": txn.seq, "created": txn.created}
         )
-        await self.transactions.insert_one(doc)
+        try:
+            await self.transactions.insert_one(doc)
+        except DuplicateKeyError:
+            await self.outbox.delete_one({"_id": txn.id})
+            raise
 
     async def transaction_by_idem_key(self, idem_key: str) -> dict[str, Any] | None:
         return await self.transactions.find_one({"idem_key": idem_key})
 
+    async def is_published(self, txn_id: str) -> bool:
+        return await self.outbox.find_one({"_id": txn_id}, {"_id": 1}) is None
+
     async def mark_published(self, txn_id: str) -> None:
-        await self.transactions.update_one({"_id": txn_id}, {"$set": {"published": True}})
+        await self.outbox.delete_one({"_id": txn_id})
 
     async def unpublished(self, created_before: datetime, limit: int = 500) -> list[dict[str, Any]]:
-        cursor = (
-            self.transactions.find({"published": False, "created": {"$lt": created_before}})
-            .sort([("ticket", ASCENDING), ("seq", ASCENDING)])
-            .limit(limit)
-        )
-        return [d async for d in cursor]
+        """Transactions whose event may not be out yet, oldest first per ticket. An outbox
+        entry whose transaction was never written (a crash, a lost race) is dropped."""
+        cursor = self.outbox.find({"created": {"$lt": created_before}}).limit(limit)
+        entries = sorted([e async for e in cursor], key=lambda e: (e["ticket"], e["seq"]))
+        pending = []
+        for entry in entries:
+            doc = await self.transactions.find_one({"_id": entry["_id"]})
+            if doc is None:
+                await self.outbox.delete_one({"_id": entry["_id"]})
+            else:
+                pending.append(doc)
+        return pending
 
     async def history(self, ticket_id: int) -> list[dict[str, Any]]:
         cursor = self.transactions.find(
