@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter
 
@@ -12,10 +12,14 @@ from services.notify.adapters.mongo_deliveries import MongoDeliveryLog
 from services.notify.adapters.smtp_sender import PermanentDeliveryError, SmtpSender
 from services.notify.domain.outgoing import build_autoreply, message_id_for
 from services.notify.domain.rules import plan_notifications
+from shared.errors import RetryableError
 from shared.events.envelope import AnyEnvelope
 from shared.events.ticket import TICKET_TXN_EVENTS, TicketTxnEvent
 
 log = logging.getLogger(__name__)
+
+# A delivery claimed this long ago and still "sending" was abandoned by a dead worker.
+STALE_CLAIM = timedelta(minutes=5)
 
 MAILS = Counter("guichet_notify_mails_total", "Notification mails", ["template", "outcome"])
 
@@ -39,26 +43,31 @@ class NotifyService:
         event: TicketTxnEvent = envelope.decode(payload_type).payload
         for planned in plan_notifications(event):
             key = f"{event.transaction.id}:{planned.recipient}:{planned.template}"
-            if await self._deliveries.status(key) in {"sent", "failed"}:
-                MAILS.labels(template=planned.template, outcome="duplicate").inc()
-                continue
             now = self._clock()
             message_id = message_id_for(event, planned.recipient, planned.template)
-            mail = build_autoreply(event, planned.recipient, message_id=message_id, now=now)
-            await self._deliveries.record(
+            claim = await self._deliveries.claim(
                 key,
+                now,
+                STALE_CLAIM,
                 ticket=event.ticket.id,
                 transaction=event.transaction.id,
                 recipient=planned.recipient,
                 template=planned.template,
                 message_id=message_id,
-                status="sending",
-                created=now,
             )
+            if claim == "done":
+                MAILS.labels(template=planned.template, outcome="duplicate").inc()
+                continue
+            if claim == "busy":  # another worker holds it; look again later
+                raise RetryableError(f"delivery {key} is being sent by another worker")
+            mail = build_autoreply(event, planned.recipient, message_id=message_id, now=now)
             try:
                 await self._sender.send(
                     mail, sender=event.queue.correspond_address, recipient=planned.recipient
                 )
+            except RetryableError:
+                await self._deliveries.release(key)  # not sent: the next attempt may claim it
+                raise
             except PermanentDeliveryError as exc:
                 log.warning("delivery to %s failed for good: %s", planned.recipient, exc)
                 await self._deliveries.mark(key, "failed", self._clock(), str(exc))

@@ -8,4 +8,6 @@ from shared.settings import BaseServiceSettings
 class TicketsSettings(BaseServiceSettings):
     http_port: int = Field(8102, validation_alias="GUICHET_TICKETS_HTTP_PORT")
     # A transaction still unpublished after this long is the relay's to finish.
-    relay_grace_seconds: float = Field(5.0, validation_alias="GUICHET_TICKETS_RELAY_GRACE")
+    # (Long enough that a writer slowed down by load is not overtaken: a second copy of an
+    # event is harmless, consumers are idempotent, but it is work.)
+    relay_grace_seconds: float = Field(30.0, validation_alias="GUICHET_TICKETS_RELAY_GRACE")
