@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from services.tickets.adapters.mongo_store import MongoTicketStore, ticket_from_doc
 from services.tickets.adapters.passwords import hash_password, verify_password
 from services.tickets.domain import commands
+from services.tickets.domain.lifecycle import LinkedTicket
 from services.tickets.domain.mail_decisions import add_mail_to_ticket, open_ticket, sender_of
 from services.tickets.domain.mail_threading import thread_mail, ticket_ids_in_our_message_ids
 from services.tickets.domain.model import Queue, Ticket, Transaction
@@ -127,6 +128,10 @@ def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
             return commands.SetPriority(need("priority"))
         case "set_subject":
             return commands.SetSubject(need("subject"))
+        case "link":
+            return commands.Link(need("link"), need("target"))
+        case "unlink":
+            return commands.Unlink(need("link"), need("target"))
     raise InvalidInputError(f"unknown action {cmd.action!r}")  # pragma: no cover
 
 
@@ -347,12 +352,15 @@ class TicketService:
                     and not (isinstance(command, commands.SetStatus))
                 ):
                     raise NotFoundError(f"ticket #{cmd.ticket} does not exist")
+                depends_on, children = await self._resolve_blockers(ticket, command)
                 context = commands.Context(
                     actor=actor,
                     grants=DEFAULT_GRANTS,
                     now=self._clock(),
                     txn_id=self._new_id(),
                     assignee=assignee,
+                    depends_on=depends_on,
+                    children=children,
                 )
                 after, txn = commands.decide(ticket, command, context)
                 event = ticket_event(
@@ -370,6 +378,29 @@ class TicketService:
         return rpc.CommandResult(
             ticket=snapshot.model_dump(mode="json"), transaction=existing["_id"]
         ).model_dump(mode="json")
+
+    async def _resolve_blockers(
+        self, ticket: Ticket, command: commands.Command
+    ) -> tuple[list[LinkedTicket], list[LinkedTicket]]:
+        """What a ticket depends on, and its children, when a command needs them: to
+        resolve it, or to link it (the target must exist)."""
+        if (
+            isinstance(command, commands.Link)
+            and await self._store.get_ticket(command.target) is None
+        ):
+            raise NotFoundError(f"ticket #{command.target} does not exist")
+        if not (isinstance(command, commands.SetStatus) and command.status == "resolved"):
+            return [], []
+        depends_on = []
+        for kind, target in ticket.links:
+            linked = await self._store.get_ticket(target) if kind == "DependsOn" else None
+            if linked is not None:
+                depends_on.append(LinkedTicket(linked.id, linked.status))
+        children = [
+            LinkedTicket(child.id, child.status)
+            for child in await self._store.linked_to("MemberOf", ticket.id)
+        ]
+        return depends_on, children
 
     async def _known_actor(self, email: str) -> Actor | None:
         try:

@@ -42,6 +42,8 @@ class TicketSnapshot(_Frozen):
     created: AwareDatetime
     updated: AwareDatetime
     resolved: AwareDatetime | None = None
+    # Links from this ticket, by kind: DependsOn, MemberOf (its parents), RefersTo.
+    links: dict[str, list[int]] = Field(default_factory=dict)
     version: int = Field(ge=1)
 
 
@@ -127,6 +129,18 @@ class TicketFieldSet(TicketTxnEvent):
     event_type: ClassVar[str] = "ticket.txn.set"
 
 
+class TicketLinked(TicketTxnEvent):
+    """note is the link kind (DependsOn, MemberOf, RefersTo); new_value the target ticket."""
+
+    event_type: ClassVar[str] = "ticket.txn.link"
+
+
+class TicketUnlinked(TicketTxnEvent):
+    """note is the link kind; old_value the target ticket."""
+
+    event_type: ClassVar[str] = "ticket.txn.unlink"
+
+
 TICKET_TXN_EVENTS: dict[str, type[TicketTxnEvent]] = {
     cls.event_type: cls
     for cls in (
@@ -138,5 +152,7 @@ TICKET_TXN_EVENTS: dict[str, type[TicketTxnEvent]] = {
         TicketWatcherAdded,
         TicketWatcherRemoved,
         TicketFieldSet,
+        TicketLinked,
+        TicketUnlinked,
     )
 }

@@ -60,6 +60,8 @@ TicketAction = Literal[
     "remove_watcher",
     "set_priority",
     "set_subject",
+    "link",
+    "unlink",
 ]
 
 
@@ -78,6 +80,8 @@ class TicketCommand(_Model):
     email: str | None = None
     priority: int | None = None
     subject: str | None = None
+    link: Literal["DependsOn", "MemberOf", "RefersTo"] | None = None
+    target: int | None = Field(default=None, ge=1)
 
 
 class CommandResult(_Model):

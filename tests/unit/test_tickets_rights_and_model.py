@@ -98,6 +98,7 @@ def test_snapshot_carries_every_public_field_of_the_ticket() -> None:
         "created": NOW,
         "updated": LATER,
         "resolved": LATER,
+        "links": {"DependsOn": [], "MemberOf": [], "RefersTo": []},
         "version": 9,
     }
 

@@ -31,6 +31,11 @@ class OpenSearchTicketIndex:
             (self.messages_alias, MESSAGE_FIELDS),
         ):
             if await self._client.indices.exists_alias(name=alias):
+                # New fields are added in place (a mapping only grows); a change to an
+                # existing field needs a new MAPPING_VERSION and a rebuild.
+                await self._client.indices.put_mapping(
+                    index=alias, body={"dynamic": "strict", "properties": fields}
+                )
                 continue
             concrete = f"{alias}-v{MAPPING_VERSION}"
             if not await self._client.indices.exists(index=concrete):

@@ -65,6 +65,7 @@ TICKET_FIELDS: dict[str, Any] = {
     "created": {"type": "date"},
     "updated": {"type": "date"},
     "resolved": {"type": "date"},
+    "links": {"properties": {k: {"type": "long"} for k in ("DependsOn", "MemberOf", "RefersTo")}},
     "version": {"type": "long"},
 }
 

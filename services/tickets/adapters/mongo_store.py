@@ -18,7 +18,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
-from services.tickets.domain.model import Queue, Ticket, Transaction
+from services.tickets.domain.model import LINK_KINDS, Queue, Ticket, Transaction
 
 TICKET_FIELDS = {f.name for f in dataclasses.fields(Ticket)}
 
@@ -28,6 +28,7 @@ def ticket_to_doc(ticket: Ticket) -> dict[str, Any]:
     doc["_id"] = doc.pop("id")
     for key in ("requestors", "ccs", "admin_ccs", "message_ids"):
         doc[key] = list(doc[key])
+    doc["links"] = {k: [t for kind, t in ticket.links if kind == k] for k in LINK_KINDS}
     return doc
 
 
@@ -36,6 +37,8 @@ def ticket_from_doc(doc: dict[str, Any]) -> Ticket:
     values["id"] = doc["_id"]
     for key in ("requestors", "ccs", "admin_ccs", "message_ids"):
         values[key] = tuple(doc.get(key) or ())
+    links = doc.get("links") or {}
+    values["links"] = tuple((k, int(t)) for k in LINK_KINDS for t in links.get(k, []))
     return Ticket(**values)
 
 
@@ -106,6 +109,10 @@ class MongoTicketStore:
         total = await self.tickets.count_documents(query)
         cursor = self.tickets.find(query).sort("_id", -1).skip(offset).limit(limit)
         return total, [ticket_from_doc(d) async for d in cursor]
+
+    async def linked_to(self, kind: str, target: int) -> list[Ticket]:
+        """Tickets with a ``kind`` link to ``target`` (e.g. the children: MemberOf it)."""
+        return [ticket_from_doc(d) async for d in self.tickets.find({f"links.{kind}": target})]
 
     async def ticket_queues(self, ids: list[int]) -> dict[int, str]:
         if not ids:

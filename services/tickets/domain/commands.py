@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.tickets.domain import lifecycle
-from services.tickets.domain.model import Ticket, Transaction
+from services.tickets.domain.model import LINK_KINDS, Ticket, Transaction
 from services.tickets.domain.rights import Actor, Grant, has_right, require, roles_of
 from shared.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from shared.events.ticket import NOBODY, MessageInfo
@@ -79,6 +79,18 @@ class SetSubject:
     subject: str
 
 
+@dataclass(frozen=True)
+class Link:
+    kind: str  # DependsOn, MemberOf (the target is the parent) or RefersTo
+    target: int
+
+
+@dataclass(frozen=True)
+class Unlink:
+    kind: str
+    target: int
+
+
 Command = (
     Reply
     | Comment
@@ -91,6 +103,8 @@ Command = (
     | RemoveWatcher
     | SetPriority
     | SetSubject
+    | Link
+    | Unlink
 )
 
 
@@ -257,6 +271,8 @@ def decide(ticket: Ticket, command: Command, ctx: Context) -> tuple[Ticket, Tran
                 old_value=ticket.subject,
                 new_value=subject,
             )
+        case Link(kind=kind, target=target) | Unlink(kind=kind, target=target):
+            return _link(ticket, command, ctx, kind, target)
     raise InvalidInputError(f"unknown command {command!r}")  # pragma: no cover
 
 
@@ -307,3 +323,25 @@ def _watchers(
         new_value=email if kind == "add_watcher" else None,
         old_value=email if kind == "del_watcher" else None,
     )
+
+
+def _link(
+    ticket: Ticket, command: Link | Unlink, ctx: Context, kind: str, target: int
+) -> tuple[Ticket, Transaction]:
+    """Links live on the ticket they start from; the target's existence is the service's
+    to check (it is another aggregate)."""
+    if kind not in LINK_KINDS:
+        raise InvalidInputError(f"unknown link {kind!r}; one of {', '.join(LINK_KINDS)}")
+    if target == ticket.id:
+        raise InvalidInputError("a ticket cannot be linked to itself")
+    _require(ctx, ticket, "ModifyTicket")
+    link = (kind, target)
+    if isinstance(command, Link):
+        if link in ticket.links:
+            raise ConflictError(f"ticket #{ticket.id} already {kind} #{target}")
+        after = ticket.with_changes(ctx.now, links=(*ticket.links, link))
+        return after, _txn(ticket, after, ctx, "link", note=kind, new_value=str(target))
+    if link not in ticket.links:
+        raise ConflictError(f"ticket #{ticket.id} has no {kind} link to #{target}")
+    after = ticket.with_changes(ctx.now, links=tuple(x for x in ticket.links if x != link))
+    return after, _txn(ticket, after, ctx, "unlink", note=kind, old_value=str(target))

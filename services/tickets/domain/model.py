@@ -8,8 +8,7 @@ from typing import Any
 
 from shared.events.ticket import NOBODY, MessageInfo, QueueInfo, Status, TicketSnapshot
 
-# RT's statuses; "active" ones are those a requestor's new mail leaves as they are.
-STATUSES = ("new", "open", "stalled", "resolved", "rejected", "deleted")
+LINK_KINDS = ("DependsOn", "MemberOf", "RefersTo")
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,9 @@ class Ticket:
     priority: int = 0
     resolved: datetime | None = None
     message_ids: tuple[str, ...] = field(default=())
+    # Links from this ticket: (kind, target) with kind DependsOn, MemberOf (its parent) or
+    # RefersTo; the reverse side (DependedOnBy, Members, ReferredToBy) is found by query.
+    links: tuple[tuple[str, int], ...] = field(default=())
 
     def snapshot(self) -> TicketSnapshot:
         return TicketSnapshot(
@@ -61,6 +63,7 @@ class Ticket:
             created=self.created,
             updated=self.updated,
             resolved=self.resolved,
+            links={kind: [t for k, t in self.links if k == kind] for kind in LINK_KINDS},
             version=self.version,
         )
 

@@ -169,3 +169,34 @@ async def test_every_transaction_has_exactly_one_event_after_a_crash_before_publ
     events = await tap.wait_for(2)
     assert [e.type for e in events] == ["ticket.txn.create", "ticket.txn.comment"]
     assert await service.relay_unpublished() == 0
+
+
+async def test_a_ticket_cannot_be_resolved_while_what_it_depends_on_or_a_child_is_not(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, tap = wired
+    await service.on_mail_received(envelope_of(raw_mail(sender="bob@example.net")))
+    await service.on_mail_received(envelope_of(raw_mail(sender="carol@example.net")))
+    events = await tap.wait_for(3)
+    dependency, child = (e.payload["ticket"]["id"] for e in events[1:3])
+    linked = await service.execute(command(ticket_id, "link", link="DependsOn", target=dependency))
+    assert linked["ticket"]["links"]["DependsOn"] == [dependency]
+    await service.execute(command(child, "link", link="MemberOf", target=ticket_id))
+    with pytest.raises(NotFoundError):
+        await service.execute(command(ticket_id, "link", link="RefersTo", target=999_999))
+
+    with pytest.raises(ConflictError) as refused:
+        await service.execute(command(ticket_id, "set_status", status="resolved"))
+    assert f"depends on #{dependency} (new)" in refused.value.detail
+    assert f"has child #{child} (new)" in refused.value.detail
+
+    await service.execute(command(dependency, "set_status", status="resolved"))
+    await service.execute(command(child, "set_status", status="rejected"))
+    resolved = await service.execute(command(ticket_id, "set_status", status="resolved"))
+    assert resolved["ticket"]["status"] == "resolved"
+    unlinked = await service.execute(
+        command(ticket_id, "unlink", link="DependsOn", target=dependency)
+    )
+    assert unlinked["ticket"]["links"]["DependsOn"] == []
+    kinds = [e.type for e in await tap.wait_for(9)]
+    assert "ticket.txn.link" in kinds and "ticket.txn.unlink" in kinds

@@ -1,0 +1,47 @@
+"""Links between tickets (pure): DependsOn, MemberOf (parent), RefersTo."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.tickets.domain.commands import Link, Unlink, decide
+from services.tickets.domain.rights import Actor
+from shared.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from tests.unit.factories import ALICE, context, ticket
+
+
+@pytest.mark.parametrize("kind", ["DependsOn", "MemberOf", "RefersTo"])
+def test_an_agent_links_a_ticket_and_the_transaction_says_to_what(kind: str) -> None:
+    after, txn = decide(ticket(), Link(kind, 40), context())
+    assert (kind, 40) in after.links
+    assert after.snapshot().links[kind] == [40]
+    assert (txn.type, txn.note, txn.new_value) == ("link", kind, "40")
+    assert after.version == ticket().version + 1
+
+
+def test_unlinking_removes_only_that_link() -> None:
+    before = ticket(links=(("DependsOn", 40), ("RefersTo", 40)))
+    after, txn = decide(before, Unlink("DependsOn", 40), context())
+    assert after.links == (("RefersTo", 40),)
+    assert (txn.type, txn.note, txn.old_value) == ("unlink", "DependsOn", "40")
+
+
+@pytest.mark.parametrize(
+    ("before", "command", "error", "message"),
+    [
+        (ticket(), Link("DependsOn", 12), InvalidInputError, "itself"),
+        (ticket(), Link("Blocks", 40), InvalidInputError, "unknown link"),
+        (ticket(links=(("MemberOf", 40),)), Link("MemberOf", 40), ConflictError, "already"),
+        (ticket(), Unlink("RefersTo", 40), ConflictError, "no RefersTo link"),
+    ],
+)
+def test_impossible_links_are_refused_with_a_reason(
+    before: object, command: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        decide(before, command, context())  # type: ignore[arg-type]
+
+
+def test_a_requestor_may_not_link_tickets() -> None:
+    with pytest.raises(PermissionDeniedError, match="ModifyTicket"):
+        decide(ticket(), Link("RefersTo", 40), context(Actor(ALICE)))
