@@ -54,6 +54,46 @@ def seed(path: Annotated[Path, typer.Argument(exists=True, readable=True)]) -> N
         typer.echo(f"{name}: {json.dumps(result, ensure_ascii=False)}")
 
 
+def _grant_payload(right: str, to: str, queue: str | None) -> dict[str, Any]:
+    kind, _, name = to.partition(":")
+    return {"actor": rpc.SYSTEM_ACTOR, "right": right, "kind": kind, "name": name, "queue": queue}
+
+
+@admin.command("grant")
+def grant(
+    right: str,
+    to: Annotated[
+        str, typer.Option(help="everyone, privileged, group:NAME, role:NAME, user:EMAIL")
+    ],
+    queue: Annotated[str | None, typer.Option(help="only on this queue")] = None,
+) -> None:
+    """Give RIGHT (e.g. ModifyTicket) to a principal, on one queue or on all."""
+    [result] = asyncio.run(_call_all([(rpc.ADMIN_GRANT, _grant_payload(right, to, queue))]))
+    typer.echo(json.dumps(result))
+
+
+@admin.command("revoke")
+def revoke(
+    right: str,
+    to: Annotated[
+        str, typer.Option(help="everyone, privileged, group:NAME, role:NAME, user:EMAIL")
+    ],
+    queue: Annotated[str | None, typer.Option(help="only on this queue")] = None,
+) -> None:
+    """Take RIGHT back from a principal."""
+    [result] = asyncio.run(_call_all([(rpc.ADMIN_REVOKE, _grant_payload(right, to, queue))]))
+    typer.echo(json.dumps(result))
+
+
+@admin.command("grants")
+def grants() -> None:
+    """List the rights granted on this instance."""
+    [result] = asyncio.run(_call_all([(rpc.ADMIN_LIST_GRANTS, {"actor": rpc.SYSTEM_ACTOR})]))
+    for g in result:
+        who = g["kind"] + (f":{g['name']}" if g["name"] else "")
+        typer.echo(f"{g['right']:<20} {who:<30} {g['queue'] or '(every queue)'}")
+
+
 @docs.command("asyncapi")
 def asyncapi(out_dir: Annotated[Path, typer.Option("--out")] = Path("docs/asyncapi")) -> None:
     """Write the AsyncAPI document of every service, generated from its FastStream broker."""

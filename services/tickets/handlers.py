@@ -64,6 +64,9 @@ def register(
         (rpc.ADMIN_SET_INSTANCE, _endpoint(rpc.SetInstance, call("set_instance")), "Set rtname."),
         (rpc.ADMIN_UPSERT_QUEUE, _endpoint(rpc.UpsertQueue, call("upsert_queue")), "Edit a queue."),
         (rpc.ADMIN_UPSERT_USER, _endpoint(rpc.UpsertUser, call("upsert_user")), "Edit a user."),
+        (rpc.ADMIN_GRANT, _endpoint(rpc.GrantChange, call("grant")), "Grant a right."),
+        (rpc.ADMIN_REVOKE, _endpoint(rpc.GrantChange, call("revoke")), "Revoke a right."),
+        (rpc.ADMIN_LIST_GRANTS, _endpoint(rpc.ActorOnly, call("list_grants")), "List grants."),
     ]
     for name, handler, description in endpoints:
         register_rpc(broker, name, handler, description=description)

@@ -8,6 +8,7 @@ its event (at least once; consumers are idempotent).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import uuid
@@ -24,7 +25,14 @@ from services.tickets.domain.lifecycle import LinkedTicket
 from services.tickets.domain.mail_decisions import add_mail_to_ticket, open_ticket, sender_of
 from services.tickets.domain.mail_threading import thread_mail, ticket_ids_in_our_message_ids
 from services.tickets.domain.model import Queue, Ticket, Transaction
-from services.tickets.domain.rights import DEFAULT_GRANTS, Actor, require_admin, require_show_ticket
+from services.tickets.domain.rights import (
+    DEFAULT_GRANTS,
+    Actor,
+    Grant,
+    has_right,
+    require_admin,
+    require_show_ticket,
+)
 from shared.errors import (
     AuthenticationFailedError,
     ConflictError,
@@ -343,6 +351,7 @@ class TicketService:
                 assignee = await self._known_actor(command.owner)
             instance = await self._instance()
             queues = {q.name: q for q in await self._queues()}
+            grants = await self._grants()
 
             async def decide_command() -> tuple[Ticket, Transaction, Envelope[Any]]:
                 ticket = await self._store.get_ticket(cmd.ticket)
@@ -355,7 +364,7 @@ class TicketService:
                 depends_on, children = await self._resolve_blockers(ticket, command)
                 context = commands.Context(
                     actor=actor,
-                    grants=DEFAULT_GRANTS,
+                    grants=grants,
                     now=self._clock(),
                     txn_id=self._new_id(),
                     assignee=assignee,
@@ -419,14 +428,19 @@ class TicketService:
             email=user["_id"],
             privileged=bool(user.get("privileged")),
             is_admin=bool(user.get("is_admin")),
+            groups=frozenset(user.get("groups") or ()),
         )
+
+    async def _grants(self) -> list[Grant]:
+        stored = await self._cached("grants", self._store.grants_all)
+        return list(DEFAULT_GRANTS) if stored is None else list(stored)
 
     async def _visible_ticket(self, ref: rpc.TicketRef) -> Ticket:
         actor = await self.actor(ref.actor)
         ticket = await self._store.get_ticket(ref.id)
         if ticket is None or (ticket.status == "deleted" and not actor.is_admin):
             raise NotFoundError(f"ticket #{ref.id} does not exist")
-        require_show_ticket(actor, ticket)
+        require_show_ticket(actor, ticket, await self._grants())
         return ticket
 
     async def get_ticket(self, ref: rpc.TicketRef) -> dict[str, Any]:
@@ -527,6 +541,36 @@ class TicketService:
         self.forget_configuration()
         return {"name": queue.name, "correspond_address": correspond, "comment_address": comment}
 
+    async def grant(self, cmd: rpc.GrantChange) -> dict[str, Any]:
+        return await self._change_grants(cmd, add=True)
+
+    async def revoke(self, cmd: rpc.GrantChange) -> dict[str, Any]:
+        return await self._change_grants(cmd, add=False)
+
+    async def _change_grants(self, cmd: rpc.GrantChange, *, add: bool) -> dict[str, Any]:
+        actor = await self.actor(cmd.actor)
+        if cmd.queue is None or not has_right(
+            actor, "AdminQueue", queue=cmd.queue, grants=await self._grants()
+        ):
+            require_admin(actor)  # global grants are the system administrator's
+        try:
+            change = Grant(cmd.right, cmd.kind, cmd.name, cmd.queue)
+        except ValueError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        grants = await self._grants()
+        if add and change in grants:
+            raise ConflictError("that right is already granted")
+        if not add and change not in grants:
+            raise NotFoundError("no such grant")
+        updated = [*grants, change] if add else [g for g in grants if g != change]
+        await self._store.replace_grants(updated)
+        self.forget_configuration()
+        return {"grants": len(updated)}
+
+    async def list_grants(self, cmd: rpc.ActorOnly) -> list[dict[str, Any]]:
+        require_admin(await self.actor(cmd.actor))
+        return [dataclasses.asdict(g) for g in await self._grants()]
+
     async def upsert_user(self, cmd: rpc.UpsertUser) -> dict[str, Any]:
         require_admin(await self.actor(cmd.actor))
         email = normalize_address(cmd.email)
@@ -535,6 +579,7 @@ class TicketService:
             "privileged": cmd.privileged or cmd.is_admin,
             "is_admin": cmd.is_admin,
             "language": cmd.language,
+            "groups": sorted(set(cmd.groups)),
         }
         if cmd.password:
             fields["password_hash"] = hash_password(cmd.password)

@@ -15,6 +15,9 @@ AUTHENTICATE = "tickets.users.authenticate"
 ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
 ADMIN_UPSERT_QUEUE = "tickets.admin.upsert_queue"
 ADMIN_UPSERT_USER = "tickets.admin.upsert_user"
+ADMIN_GRANT = "tickets.admin.grant"
+ADMIN_REVOKE = "tickets.admin.revoke"
+ADMIN_LIST_GRANTS = "tickets.admin.grants"
 
 SYSTEM_ACTOR = "system"  # the operator's CLI; the web gateway never sends it
 
@@ -125,3 +128,18 @@ class UpsertUser(_Model):
     privileged: bool = False
     is_admin: bool = False
     language: Literal["fr", "en"] = "fr"
+    groups: tuple[str, ...] = ()
+
+
+class GrantChange(_Model):
+    """Give (or take back) ``right`` to a principal, on ``queue`` or on every queue."""
+
+    actor: str
+    right: str
+    kind: Literal["everyone", "privileged", "group", "role", "user"]
+    name: str = ""
+    queue: str | None = None
+
+
+class ActorOnly(_Model):
+    actor: str

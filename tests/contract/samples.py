@@ -217,6 +217,10 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         },
     ),
     rpc_tickets.TicketRef: lambda: rpc_tickets.TicketRef(actor=_ACTOR, id=42),
+    rpc_tickets.GrantChange: lambda: rpc_tickets.GrantChange(
+        actor=_ACTOR, right="ModifyTicket", kind="group", name="achats-agents", queue="achats"
+    ),
+    rpc_tickets.ActorOnly: lambda: rpc_tickets.ActorOnly(actor=_ACTOR),
     rpc_tickets.TicketCommand: lambda: rpc_tickets.TicketCommand(
         command_id="web-6f1c2a9e-5b0d-4c8e-9a47-1f2e3d4c5b6a",
         actor=_ACTOR,

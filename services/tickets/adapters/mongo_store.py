@@ -19,6 +19,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
 from services.tickets.domain.model import LINK_KINDS, Queue, Ticket, Transaction
+from services.tickets.domain.rights import Grant
 
 TICKET_FIELDS = {f.name for f in dataclasses.fields(Ticket)}
 
@@ -42,6 +43,13 @@ def ticket_from_doc(doc: dict[str, Any]) -> Ticket:
     return Ticket(**values)
 
 
+GRANTS_INITIALISED = "_initialised"  # marks that the grants are the instance's own now
+
+
+def _grant_id(grant: Grant) -> str:
+    return f"{grant.right}|{grant.kind}|{grant.name}|{grant.queue or '*'}"
+
+
 class MongoTicketStore:
     def __init__(self, client: AsyncMongoClient[dict[str, Any]], database: str) -> None:
         self._client = client
@@ -53,6 +61,7 @@ class MongoTicketStore:
         self.queues = db["queues"]
         self.users = db["users"]
         self.config = db["config"]
+        self.grants = db["grants"]
 
     async def ensure_indexes(self) -> None:
         await self.ticket_ids.create_index("idem_key", unique=True, name="idem_key")
@@ -240,6 +249,30 @@ class MongoTicketStore:
             {"$setOnInsert": {"privileged": False, "is_admin": False, "created": now, "name": ""}},
             upsert=True,
         )
+
+    async def grants_all(self) -> list[Grant] | None:
+        """The instance's grants, or None while it still runs on the defaults."""
+        docs = [d async for d in self.grants.find({})]
+        if not docs:
+            return None
+        return [
+            Grant(d["right"], d["kind"], d.get("name", ""), d.get("queue"))
+            for d in docs
+            if d["_id"] != GRANTS_INITIALISED
+        ]
+
+    async def replace_grants(self, grants: list[Grant]) -> None:
+        """Make ``grants`` the instance's grants (the first change copies the defaults)."""
+        wanted = {_grant_id(g): g for g in grants}
+        await self.grants.update_one(
+            {"_id": GRANTS_INITIALISED}, {"$set": {"right": "", "kind": ""}}, upsert=True
+        )
+        existing = {d["_id"] async for d in self.grants.find({}, {"_id": 1})}
+        for key, grant in wanted.items():
+            if key not in existing:
+                await self.grants.insert_one({"_id": key, **dataclasses.asdict(grant)})
+        for key in existing - set(wanted) - {GRANTS_INITIALISED}:
+            await self.grants.delete_one({"_id": key})
 
     async def instance(self) -> dict[str, Any]:
         return await self.config.find_one({"_id": "instance"}) or {}

@@ -200,3 +200,45 @@ async def test_a_ticket_cannot_be_resolved_while_what_it_depends_on_or_a_child_i
     assert unlinked["ticket"]["links"]["DependsOn"] == []
     kinds = [e.type for e in await tap.wait_for(9)]
     assert "ticket.txn.link" in kinds and "ticket.txn.unlink" in kinds
+
+
+async def test_rights_granted_to_a_group_on_a_queue_work_and_can_be_taken_back(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, _ = wired
+    member = "validator@example.org"
+    await service.upsert_user(
+        rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email=member, groups=("validateurs",))
+    )
+    with pytest.raises(PermissionDeniedError, match="ShowTicket"):
+        await service.execute(command(ticket_id, "comment", actor=member, text="ok ?"))
+    for right in ("ShowTicket", "CommentOnTicket"):
+        await service.grant(
+            rpc.GrantChange(
+                actor=rpc.SYSTEM_ACTOR,
+                right=right,
+                kind="group",
+                name="validateurs",
+                queue="achats",
+            )
+        )
+    done = await service.execute(command(ticket_id, "comment", actor=member, text="Validé."))
+    assert done["ticket"]["version"] == 2
+    # The defaults were kept when the first grant was added.
+    listed = await service.list_grants(rpc.ActorOnly(actor=rpc.SYSTEM_ACTOR))
+    assert {"right": "ShowTicket", "kind": "role", "name": "Requestor", "queue": None} in listed
+    with pytest.raises(PermissionDeniedError, match="not a system administrator"):
+        await service.grant(
+            rpc.GrantChange(actor=member, right="ModifyTicket", kind="everyone", queue="achats")
+        )
+    await service.revoke(
+        rpc.GrantChange(
+            actor=rpc.SYSTEM_ACTOR,
+            right="CommentOnTicket",
+            kind="group",
+            name="validateurs",
+            queue="achats",
+        )
+    )
+    with pytest.raises(PermissionDeniedError, match="CommentOnTicket"):
+        await service.execute(command(ticket_id, "comment", actor=member, text="encore"))
