@@ -115,9 +115,7 @@ async def publish_confirmed(
             ),
             timeout=timeout,
         )
-    except (TimeoutError, ConnectionError, OSError) as exc:
-        raise PublishFailedError(f"publish to {routing_key!r} failed: {exc!r}") from exc
-    except Exception as exc:  # aio-pika/aiormq errors: channel closed, returned message…
+    except Exception as exc:  # timeouts, connection lost, channel closed, message returned…
         raise PublishFailedError(f"publish to {routing_key!r} failed: {exc!r}") from exc
     if not _confirmed(frame):
         raise PublishFailedError(f"publish to {routing_key!r} not confirmed: {frame!r}")

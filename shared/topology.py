@@ -9,7 +9,7 @@ replay. RPC (commands and queries) uses one queue per endpoint and direct reply-
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
@@ -25,7 +25,6 @@ class ConsumerQueue:
     name: str
     binding_keys: tuple[str, ...]
     prefetch: int = 16
-    extra_bindings: tuple[str, ...] = field(default=())
 
     def work_queue(self, routing_key: str | None = None) -> RabbitQueue:
         return RabbitQueue(
