@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from services.tickets.adapters.mongo_store import MongoTicketStore, ticket_from_doc
 from services.tickets.adapters.passwords import hash_password, verify_password
 from services.tickets.domain import commands
+from services.tickets.domain.custom_fields import CustomFieldDefinition
 from services.tickets.domain.lifecycle import LinkedTicket
 from services.tickets.domain.mail_decisions import add_mail_to_ticket, open_ticket, sender_of
 from services.tickets.domain.mail_threading import thread_mail, ticket_ids_in_our_message_ids
@@ -140,6 +141,8 @@ def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
             return commands.Link(need("link"), need("target"))
         case "unlink":
             return commands.Unlink(need("link"), need("target"))
+        case "set_custom_field":
+            return commands.SetCustomField(need("field"), need("value"))
     raise InvalidInputError(f"unknown action {cmd.action!r}")  # pragma: no cover
 
 
@@ -370,6 +373,7 @@ class TicketService:
                     assignee=assignee,
                     depends_on=depends_on,
                     children=children,
+                    custom_fields=queues[ticket.queue].custom_fields,
                 )
                 after, txn = commands.decide(ticket, command, context)
                 event = ticket_event(
@@ -536,7 +540,13 @@ class TicketService:
                 other.comment_address,
             }:
                 raise ConflictError(f"an address is already used by queue {other.name}")
-        queue = Queue(cmd.name, correspond, comment, cmd.language, cmd.description)
+        try:
+            fields = tuple(
+                CustomFieldDefinition(f.name, f.type, f.values) for f in cmd.custom_fields
+            )
+        except ValueError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        queue = Queue(cmd.name, correspond, comment, cmd.language, cmd.description, fields)
         await self._store.upsert_queue(queue)
         self.forget_configuration()
         return {"name": queue.name, "correspond_address": correspond, "comment_address": comment}

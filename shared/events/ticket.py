@@ -44,6 +44,7 @@ class TicketSnapshot(_Frozen):
     resolved: AwareDatetime | None = None
     # Links from this ticket, by kind: DependsOn, MemberOf (its parents), RefersTo.
     links: dict[str, list[int]] = Field(default_factory=dict)
+    custom_fields: dict[str, str] = Field(default_factory=dict)
     version: int = Field(ge=1)
 
 

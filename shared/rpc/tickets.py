@@ -65,6 +65,7 @@ TicketAction = Literal[
     "set_subject",
     "link",
     "unlink",
+    "set_custom_field",
 ]
 
 
@@ -85,6 +86,8 @@ class TicketCommand(_Model):
     subject: str | None = None
     link: Literal["DependsOn", "MemberOf", "RefersTo"] | None = None
     target: int | None = Field(default=None, ge=1)
+    field: str | None = Field(default=None, max_length=64)
+    value: str | None = Field(default=None, max_length=255)
 
 
 class CommandResult(_Model):
@@ -111,6 +114,12 @@ class SetInstance(_Model):
     extra_rtnames: tuple[str, ...] = ()
 
 
+class CustomFieldSpec(_Model):
+    name: str = Field(min_length=1, max_length=64)
+    type: Literal["text", "select", "date"] = "text"
+    values: tuple[str, ...] = ()
+
+
 class UpsertQueue(_Model):
     actor: str
     name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
@@ -118,6 +127,7 @@ class UpsertQueue(_Model):
     comment_address: str
     language: Literal["fr", "en"] = "fr"
     description: str = ""
+    custom_fields: tuple[CustomFieldSpec, ...] = ()
 
 
 class UpsertUser(_Model):

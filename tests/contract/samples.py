@@ -221,6 +221,9 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         actor=_ACTOR, right="ModifyTicket", kind="group", name="achats-agents", queue="achats"
     ),
     rpc_tickets.ActorOnly: lambda: rpc_tickets.ActorOnly(actor=_ACTOR),
+    rpc_tickets.CustomFieldSpec: lambda: rpc_tickets.CustomFieldSpec(
+        name="Fournisseur retenu", type="select", values=("Dell", "Lenovo")
+    ),
     rpc_tickets.TicketCommand: lambda: rpc_tickets.TicketCommand(
         command_id="web-6f1c2a9e-5b0d-4c8e-9a47-1f2e3d4c5b6a",
         actor=_ACTOR,

@@ -99,6 +99,7 @@ def test_snapshot_carries_every_public_field_of_the_ticket() -> None:
         "updated": LATER,
         "resolved": LATER,
         "links": {"DependsOn": [], "MemberOf": [], "RefersTo": []},
+        "custom_fields": {},
         "version": 9,
     }
 

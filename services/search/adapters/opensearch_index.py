@@ -13,6 +13,7 @@ from services.search.domain.documents import (
     MESSAGE_FIELDS,
     TICKET_FIELDS,
     index_body,
+    mapping_body,
 )
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,7 @@ class OpenSearchTicketIndex:
             if await self._client.indices.exists_alias(name=alias):
                 # New fields are added in place (a mapping only grows); a change to an
                 # existing field needs a new MAPPING_VERSION and a rebuild.
-                await self._client.indices.put_mapping(
-                    index=alias, body={"dynamic": "strict", "properties": fields}
-                )
+                await self._client.indices.put_mapping(index=alias, body=mapping_body(fields))
                 continue
             concrete = f"{alias}-v{MAPPING_VERSION}"
             if not await self._client.indices.exists(index=concrete):

@@ -65,6 +65,8 @@ TICKET_FIELDS: dict[str, Any] = {
     "created": {"type": "date"},
     "updated": {"type": "date"},
     "resolved": {"type": "date"},
+    # Values by field name; names vary per queue, so they are mapped as they come (exact).
+    "custom_fields": {"type": "object", "dynamic": True},
     "links": {"properties": {k: {"type": "long"} for k in ("DependsOn", "MemberOf", "RefersTo")}},
     "version": {"type": "long"},
 }
@@ -80,6 +82,22 @@ MESSAGE_FIELDS: dict[str, Any] = {
 }
 
 
+def mapping_body(fields: dict[str, Any]) -> dict[str, Any]:
+    """Strict, except custom field values: exact (folded) keywords, whatever their name."""
+    return {
+        "dynamic": "strict",
+        "dynamic_templates": [
+            {
+                "custom_fields": {
+                    "path_match": "custom_fields.*",
+                    "mapping": {"type": "keyword", "normalizer": "lower"},
+                }
+            }
+        ],
+        "properties": fields,
+    }
+
+
 def index_body(fields: dict[str, Any], refresh_interval: str) -> dict[str, Any]:
     return {
         "settings": {
@@ -88,7 +106,7 @@ def index_body(fields: dict[str, Any], refresh_interval: str) -> dict[str, Any]:
             "refresh_interval": refresh_interval,
             "analysis": ANALYSIS,
         },
-        "mappings": {"dynamic": "strict", "properties": fields},
+        "mappings": mapping_body(fields),
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
+from services.tickets.domain.custom_fields import CustomFieldDefinition
 from services.tickets.domain.model import LINK_KINDS, Queue, Ticket, Transaction
 from services.tickets.domain.rights import Grant
 
@@ -30,6 +31,7 @@ def ticket_to_doc(ticket: Ticket) -> dict[str, Any]:
     for key in ("requestors", "ccs", "admin_ccs", "message_ids"):
         doc[key] = list(doc[key])
     doc["links"] = {k: [t for kind, t in ticket.links if kind == k] for k in LINK_KINDS}
+    doc["custom_fields"] = dict(ticket.custom_fields)
     return doc
 
 
@@ -40,6 +42,7 @@ def ticket_from_doc(doc: dict[str, Any]) -> Ticket:
         values[key] = tuple(doc.get(key) or ())
     links = doc.get("links") or {}
     values["links"] = tuple((k, int(t)) for k in LINK_KINDS for t in links.get(k, []))
+    values["custom_fields"] = tuple((doc.get("custom_fields") or {}).items())
     return Ticket(**values)
 
 
@@ -226,6 +229,12 @@ class MongoTicketStore:
                 comment_address=d["comment_address"],
                 language=d.get("language", "fr"),
                 description=d.get("description", ""),
+                custom_fields=tuple(
+                    CustomFieldDefinition(
+                        f["name"], f.get("type", "text"), tuple(f.get("values", ()))
+                    )
+                    for f in d.get("custom_fields", [])
+                ),
             )
             async for d in self.queues.find({})
         ]

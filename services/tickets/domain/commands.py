@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.tickets.domain import lifecycle
+from services.tickets.domain.custom_fields import CustomFieldDefinition, find_definition
 from services.tickets.domain.model import LINK_KINDS, Ticket, Transaction
 from services.tickets.domain.rights import Actor, Grant, has_right, require, roles_of
 from shared.errors import ConflictError, InvalidInputError, PermissionDeniedError
@@ -91,6 +92,12 @@ class Unlink:
     target: int
 
 
+@dataclass(frozen=True)
+class SetCustomField:
+    name: str
+    value: str  # empty clears the field
+
+
 Command = (
     Reply
     | Comment
@@ -105,6 +112,7 @@ Command = (
     | SetSubject
     | Link
     | Unlink
+    | SetCustomField
 )
 
 
@@ -118,6 +126,8 @@ class Context:
     txn_id: str
     # For Assign: the would-be owner as a principal (None if unknown).
     assignee: Actor | None = None
+    # The ticket's queue's custom field definitions (for SetCustomField).
+    custom_fields: tuple[CustomFieldDefinition, ...] = ()
     # For resolving: the statuses of what the ticket depends on, and of its children.
     depends_on: Sequence[lifecycle.LinkedTicket] = field(default=())
     children: Sequence[lifecycle.LinkedTicket] = field(default=())
@@ -270,6 +280,28 @@ def decide(ticket: Ticket, command: Command, ctx: Context) -> tuple[Ticket, Tran
                 note="subject",
                 old_value=ticket.subject,
                 new_value=subject,
+            )
+        case SetCustomField(name=name, value=value):
+            _require(ctx, ticket, "ModifyTicket")
+            definition = find_definition(ctx.custom_fields, name, ticket.queue)
+            new = definition.normalize(value) if value.strip() else ""
+            values = dict(ticket.custom_fields)
+            old = values.get(definition.name, "")
+            if new == old:
+                raise ConflictError(f"{definition.name} is already {old!r}")
+            if new:
+                values[definition.name] = new
+            else:
+                values.pop(definition.name, None)
+            after = ticket.with_changes(ctx.now, custom_fields=tuple(values.items()))
+            return after, _txn(
+                ticket,
+                after,
+                ctx,
+                "set",
+                note=f"CF.{definition.name}",
+                old_value=old or None,
+                new_value=new or None,
             )
         case Link(kind=kind, target=target) | Unlink(kind=kind, target=target):
             return _link(ticket, command, ctx, kind, target)

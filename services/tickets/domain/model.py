@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from services.tickets.domain.custom_fields import CustomFieldDefinition
 from shared.events.ticket import NOBODY, MessageInfo, QueueInfo, Status, TicketSnapshot
 
 LINK_KINDS = ("DependsOn", "MemberOf", "RefersTo")
@@ -18,6 +19,7 @@ class Queue:
     comment_address: str
     language: str = "fr"
     description: str = ""
+    custom_fields: tuple[CustomFieldDefinition, ...] = ()
 
     def info(self, rtname: str) -> QueueInfo:
         return QueueInfo(
@@ -48,6 +50,8 @@ class Ticket:
     # Links from this ticket: (kind, target) with kind DependsOn, MemberOf (its parent) or
     # RefersTo; the reverse side (DependedOnBy, Members, ReferredToBy) is found by query.
     links: tuple[tuple[str, int], ...] = field(default=())
+    # Custom field values by the field's name as the queue defines it.
+    custom_fields: tuple[tuple[str, str], ...] = field(default=())
 
     def snapshot(self) -> TicketSnapshot:
         return TicketSnapshot(
@@ -64,6 +68,7 @@ class Ticket:
             updated=self.updated,
             resolved=self.resolved,
             links={kind: [t for k, t in self.links if k == kind] for kind in LINK_KINDS},
+            custom_fields=dict(self.custom_fields),
             version=self.version,
         )
 

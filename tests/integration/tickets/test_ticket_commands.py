@@ -12,7 +12,7 @@ import pytest
 
 from services.tickets.adapters.mongo_store import MongoTicketStore
 from services.tickets.service import TicketService
-from shared.errors import ConflictError, NotFoundError, PermissionDeniedError
+from shared.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from shared.events.envelope import Envelope
 from shared.rpc import tickets as rpc
 from tests.integration.tickets.support import EventTap, envelope_of
@@ -242,3 +242,45 @@ async def test_rights_granted_to_a_group_on_a_queue_work_and_can_be_taken_back(
     )
     with pytest.raises(PermissionDeniedError, match="CommentOnTicket"):
         await service.execute(command(ticket_id, "comment", actor=member, text="encore"))
+
+
+async def test_custom_fields_are_typed_by_the_queue_and_validated(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, tap = wired
+    await service.upsert_queue(
+        rpc.UpsertQueue(
+            actor=rpc.SYSTEM_ACTOR,
+            name="achats",
+            correspond_address="achats@tickets.example.org",
+            comment_address="achats-comment@tickets.example.org",
+            custom_fields=(
+                rpc.CustomFieldSpec(name="DEM LOG"),
+                rpc.CustomFieldSpec(name="Livraison", type="date"),
+                rpc.CustomFieldSpec(name="Fournisseur", type="select", values=("Dell", "Lenovo")),
+            ),
+        )
+    )
+    done = await service.execute(
+        command(ticket_id, "set_custom_field", field="dem log", value=" 2026-0042 ")
+    )
+    assert done["ticket"]["custom_fields"] == {"DEM LOG": "2026-0042"}
+    await service.execute(
+        command(ticket_id, "set_custom_field", field="Livraison", value="2026-12-01")
+    )
+    with pytest.raises(InvalidInputError, match="YYYY-MM-DD"):
+        await service.execute(
+            command(ticket_id, "set_custom_field", field="Livraison", value="demain")
+        )
+    with pytest.raises(InvalidInputError, match="one of Dell, Lenovo"):
+        await service.execute(
+            command(ticket_id, "set_custom_field", field="Fournisseur", value="HP")
+        )
+    with pytest.raises(NotFoundError, match="no custom field"):
+        await service.execute(command(ticket_id, "set_custom_field", field="COM LOG", value="1"))
+    cleared = await service.execute(
+        command(ticket_id, "set_custom_field", field="DEM LOG", value="")
+    )
+    assert cleared["ticket"]["custom_fields"] == {"Livraison": "2026-12-01"}
+    events = await tap.wait_for(4)
+    assert events[1].payload["transaction"]["note"] == "CF.DEM LOG"
