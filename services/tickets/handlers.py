@@ -58,6 +58,7 @@ def register(
         (rpc.MAIL_ROUTES, mail_routes, "Queue addresses ingest accepts, and the rtname."),
         (rpc.GET_TICKET, _endpoint(rpc.TicketRef, call("get_ticket")), "One ticket, if visible."),
         (rpc.LIST_TICKETS, _endpoint(rpc.ListTickets, call("list_tickets")), "Tickets, filtered."),
+        (rpc.CREATE_TICKET, _endpoint(rpc.CreateTicket, call("create")), "Open a ticket."),
         (rpc.TICKET_COMMAND, _endpoint(rpc.TicketCommand, call("execute")), "Act on a ticket."),
         (rpc.GET_HISTORY, _endpoint(rpc.TicketRef, call("history")), "A ticket's transactions."),
         (rpc.AUTHENTICATE, _endpoint(rpc.Credentials, call("authenticate")), "Check a password."),

@@ -33,6 +33,7 @@ from services.tickets.domain.rights import (
     has_right,
     require_admin,
     require_show_ticket,
+    roles_of,
 )
 from shared.errors import (
     AuthenticationFailedError,
@@ -386,10 +387,59 @@ class TicketService:
                 return after, txn, event
 
             existing = await self._record(idem_key, decide_command)
-        after = existing["ticket_after"]
+        return self._command_result(existing)
+
+    async def create(self, cmd: rpc.CreateTicket) -> dict[str, Any]:
+        """Open a ticket from the web or the API (idempotent by command id)."""
+        idem_key = f"command:{cmd.command_id}"
+        existing = await self._already_recorded(idem_key)
+        if existing is None:
+            actor = await self.actor(cmd.actor)
+            queues = {q.name: q for q in await self._queues()}
+            if cmd.queue not in queues:
+                raise NotFoundError(f"queue {cmd.queue} does not exist")
+            queue = queues[cmd.queue]
+            instance = await self._instance()
+            grants = await self._grants()
+            command = commands.Create(
+                queue=cmd.queue,
+                subject=cmd.subject,
+                text=cmd.text,
+                requestors=cmd.requestors,
+                ccs=cmd.ccs,
+                admin_ccs=cmd.admin_ccs,
+                custom_fields=tuple(cmd.custom_fields.items()),
+            )
+
+            async def decide_create() -> tuple[Ticket, Transaction, Envelope[Any]]:
+                context = commands.Context(
+                    actor=actor,
+                    grants=grants,
+                    now=self._clock(),
+                    txn_id=self._new_id(),
+                    custom_fields=queue.custom_fields,
+                )
+                ticket_id = await self._store.reserve_ticket_id(idem_key)
+                after, txn = commands.create(command, ticket_id, context)
+                for address in (*after.requestors, *after.ccs, *after.admin_ccs):
+                    await self._store.ensure_user(address, context.now)
+                event = ticket_event(
+                    after,
+                    txn,
+                    queue,
+                    instance["rtname"],
+                    correlation_id=current_correlation_id() or f"command-{cmd.command_id}",
+                )
+                return after, txn, event
+
+            existing = await self._record(idem_key, decide_create)
+        return self._command_result(existing)
+
+    def _command_result(self, recorded: dict[str, Any]) -> dict[str, Any]:
+        after = recorded["ticket_after"]
         snapshot = (after if isinstance(after, Ticket) else ticket_from_doc(after)).snapshot()
         return rpc.CommandResult(
-            ticket=snapshot.model_dump(mode="json"), transaction=existing["_id"]
+            ticket=snapshot.model_dump(mode="json"), transaction=recorded["_id"]
         ).model_dump(mode="json")
 
     async def _resolve_blockers(
@@ -473,9 +523,20 @@ class TicketService:
         return {"data": [t.snapshot().model_dump(mode="json") for t in tickets], "count": total}
 
     async def history(self, ref: rpc.TicketRef) -> list[dict[str, Any]]:
-        await self._visible_ticket(ref)
+        """The transactions the actor may see: comments only with ShowTicketComments."""
+        ticket = await self._visible_ticket(ref)
+        actor = await self.actor(ref.actor)
+        sees_comments = has_right(
+            actor,
+            "ShowTicketComments",
+            queue=ticket.queue,
+            grants=await self._grants(),
+            roles=roles_of(actor, ticket),
+        )
         items = []
         for doc in await self._store.history(ref.id):
+            if doc["type"] == "comment" and not sees_comments:
+                continue
             message = doc.get("message")
             items.append(
                 {

@@ -11,6 +11,7 @@ GET_TICKET = "tickets.get"
 GET_HISTORY = "tickets.history"
 LIST_TICKETS = "tickets.list"
 TICKET_COMMAND = "tickets.command"
+CREATE_TICKET = "tickets.create"
 AUTHENTICATE = "tickets.users.authenticate"
 ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
 ADMIN_UPSERT_QUEUE = "tickets.admin.upsert_queue"
@@ -88,6 +89,20 @@ class TicketCommand(_Model):
     target: int | None = Field(default=None, ge=1)
     field: str | None = Field(default=None, max_length=64)
     value: str | None = Field(default=None, max_length=255)
+
+
+class CreateTicket(_Model):
+    """Open a ticket from the web or the API; ``command_id`` makes it idempotent."""
+
+    command_id: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    actor: str = Field(min_length=1)
+    queue: str
+    subject: str = Field(min_length=1, max_length=500)
+    text: str = Field(default="", max_length=1_000_000)
+    requestors: tuple[str, ...] = ()
+    ccs: tuple[str, ...] = ()
+    admin_ccs: tuple[str, ...] = ()
+    custom_fields: dict[str, str] = Field(default_factory=dict)
 
 
 class CommandResult(_Model):

@@ -221,6 +221,15 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         actor=_ACTOR, right="ModifyTicket", kind="group", name="achats-agents", queue="achats"
     ),
     rpc_tickets.ActorOnly: lambda: rpc_tickets.ActorOnly(actor=_ACTOR),
+    rpc_tickets.CreateTicket: lambda: rpc_tickets.CreateTicket(
+        command_id="web-2b7e151628aed2a6",
+        actor=_ACTOR,
+        queue="achats",
+        subject="Demande de devis : 12 écrans",
+        text="Bonjour, merci de nous faire une offre.",
+        ccs=("fournisseur@supplier.example",),
+        custom_fields={"DEM LOG": "2026-0042"},
+    ),
     rpc_tickets.CustomFieldSpec: lambda: rpc_tickets.CustomFieldSpec(
         name="Fournisseur retenu", type="select", values=("Dell", "Lenovo")
     ),

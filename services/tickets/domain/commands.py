@@ -377,3 +377,60 @@ def _link(
         raise ConflictError(f"ticket #{ticket.id} has no {kind} link to #{target}")
     after = ticket.with_changes(ctx.now, links=tuple(x for x in ticket.links if x != link))
     return after, _txn(ticket, after, ctx, "unlink", note=kind, old_value=str(target))
+
+
+@dataclass(frozen=True)
+class Create:
+    queue: str
+    subject: str
+    text: str
+    requestors: tuple[str, ...] = ()
+    ccs: tuple[str, ...] = ()
+    admin_ccs: tuple[str, ...] = ()
+    custom_fields: tuple[tuple[str, str], ...] = ()
+
+
+def create(command: Create, ticket_id: int, ctx: Context) -> tuple[Ticket, Transaction]:
+    """A ticket opened from the web or the API (mail has its own path): CreateTicket on the
+    queue; the requestors default to the actor."""
+    require(ctx.actor, "CreateTicket", queue=command.queue, grants=ctx.grants)
+    subject = " ".join(command.subject.split())
+    if not subject or len(subject) > 500:
+        raise InvalidInputError("a subject has 1 to 500 characters")
+
+    def addresses(values: tuple[str, ...]) -> tuple[str, ...]:
+        found = tuple(dict.fromkeys(normalize_address(v) for v in values))
+        bad = [a for a in found if "@" not in a]
+        if bad:
+            raise InvalidInputError(f"not an address: {', '.join(bad)}")
+        return found
+
+    fields = {}
+    for name, value in command.custom_fields:
+        definition = find_definition(ctx.custom_fields, name, command.queue)
+        if value.strip():
+            fields[definition.name] = definition.normalize(value)
+    ticket = Ticket(
+        id=ticket_id,
+        queue=command.queue,
+        subject=subject,
+        status="new",
+        created=ctx.now,
+        updated=ctx.now,
+        version=1,
+        requestors=addresses(command.requestors) or (ctx.actor.email,),
+        ccs=addresses(command.ccs),
+        admin_ccs=addresses(command.admin_ccs),
+        custom_fields=tuple(fields.items()),
+    )
+    message = MessageInfo(subject=subject, from_address=ctx.actor.email, text=command.text)
+    txn = Transaction(
+        id=ctx.txn_id,
+        ticket=ticket_id,
+        seq=1,
+        type="create",
+        creator=ctx.actor.email,
+        created=ctx.now,
+        message=message if command.text.strip() else None,
+    )
+    return ticket, txn
