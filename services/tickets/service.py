@@ -144,6 +144,12 @@ def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
             return commands.Unlink(need("link"), need("target"))
         case "set_custom_field":
             return commands.SetCustomField(need("field"), need("value"))
+        case "forward":
+            return commands.Forward(need("to"), cmd.text or "")
+        case "move":
+            return commands.Move(need("queue"))
+        case "set_due":
+            return commands.SetDue(need("due"))
     raise InvalidInputError(f"unknown action {cmd.action!r}")  # pragma: no cover
 
 
@@ -375,6 +381,7 @@ class TicketService:
                     depends_on=depends_on,
                     children=children,
                     custom_fields=queues[ticket.queue].custom_fields,
+                    queues=tuple(queues),
                 )
                 after, txn = commands.decide(ticket, command, context)
                 event = ticket_event(

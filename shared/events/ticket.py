@@ -45,6 +45,7 @@ class TicketSnapshot(_Frozen):
     # Links from this ticket, by kind: DependsOn, MemberOf (its parents), RefersTo.
     links: dict[str, list[int]] = Field(default_factory=dict)
     custom_fields: dict[str, str] = Field(default_factory=dict)
+    due: str | None = None
     version: int = Field(ge=1)
 
 
@@ -130,6 +131,12 @@ class TicketFieldSet(TicketTxnEvent):
     event_type: ClassVar[str] = "ticket.txn.set"
 
 
+class TicketForwarded(TicketTxnEvent):
+    """The ticket was sent by mail to new_value (addresses); the message is the note."""
+
+    event_type: ClassVar[str] = "ticket.txn.forward"
+
+
 class TicketLinked(TicketTxnEvent):
     """note is the link kind (DependsOn, MemberOf, RefersTo); new_value the target ticket."""
 
@@ -155,5 +162,6 @@ TICKET_TXN_EVENTS: dict[str, type[TicketTxnEvent]] = {
         TicketFieldSet,
         TicketLinked,
         TicketUnlinked,
+        TicketForwarded,
     )
 }

@@ -67,6 +67,9 @@ TicketAction = Literal[
     "link",
     "unlink",
     "set_custom_field",
+    "forward",
+    "move",
+    "set_due",
 ]
 
 
@@ -89,6 +92,9 @@ class TicketCommand(_Model):
     target: int | None = Field(default=None, ge=1)
     field: str | None = Field(default=None, max_length=64)
     value: str | None = Field(default=None, max_length=255)
+    to: tuple[str, ...] | None = None
+    queue: str | None = None
+    due: str | None = None
 
 
 class CreateTicket(_Model):

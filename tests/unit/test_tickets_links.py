@@ -45,3 +45,40 @@ def test_impossible_links_are_refused_with_a_reason(
 def test_a_requestor_may_not_link_tickets() -> None:
     with pytest.raises(PermissionDeniedError, match="ModifyTicket"):
         decide(ticket(), Link("RefersTo", 40), context(Actor(ALICE)))
+
+
+def test_forward_records_the_addresses_and_needs_forward_message() -> None:
+    from services.tickets.domain.commands import Forward
+
+    _, txn = decide(ticket(), Forward(("Compta@Example.org",), "Pour info"), context())
+    assert (txn.type, txn.new_value) == ("forward", "compta@example.org")
+    assert txn.message is not None and txn.message.to == ("compta@example.org",)
+    with pytest.raises(PermissionDeniedError, match="ForwardMessage"):
+        decide(ticket(), Forward(("x@example.org",)), context(Actor(ALICE)))
+    with pytest.raises(InvalidInputError):
+        decide(ticket(), Forward(("pas une adresse",)), context())
+
+
+def test_move_needs_an_existing_other_queue_and_clears_custom_fields() -> None:
+    from services.tickets.domain.commands import Move
+    from shared.errors import NotFoundError
+
+    ctx = context(queues=("achats", "informatique"))
+    after, txn = decide(ticket(custom_fields=(("DEM LOG", "1"),)), Move("informatique"), ctx)
+    assert after.queue == "informatique" and after.custom_fields == ()
+    assert (txn.note, txn.old_value, txn.new_value) == ("queue", "achats", "informatique")
+    with pytest.raises(NotFoundError):
+        decide(ticket(), Move("nulle-part"), ctx)
+    with pytest.raises(ConflictError):
+        decide(ticket(), Move("achats"), ctx)
+
+
+def test_due_dates_are_iso_dates() -> None:
+    from services.tickets.domain.commands import SetDue
+
+    after, _ = decide(ticket(), SetDue("2026-12-24"), context())
+    assert after.due == "2026-12-24" and after.snapshot().due == "2026-12-24"
+    with pytest.raises(InvalidInputError, match="YYYY-MM-DD"):
+        decide(ticket(), SetDue("Noël"), context())
+    cleared, _ = decide(after, SetDue(""), context())
+    assert cleared.due is None

@@ -100,6 +100,7 @@ def test_snapshot_carries_every_public_field_of_the_ticket() -> None:
         "resolved": LATER,
         "links": {"DependsOn": [], "MemberOf": [], "RefersTo": []},
         "custom_fields": {},
+        "due": None,
         "version": 9,
     }
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from services.tickets.domain import lifecycle
 from services.tickets.domain.custom_fields import CustomFieldDefinition, find_definition
 from services.tickets.domain.model import LINK_KINDS, Ticket, Transaction
 from services.tickets.domain.rights import Actor, Grant, has_right, require, roles_of
-from shared.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from shared.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from shared.events.ticket import NOBODY, MessageInfo
 from shared.mail.addresses import normalize_address
 
@@ -93,6 +93,22 @@ class Unlink:
 
 
 @dataclass(frozen=True)
+class Forward:
+    to: tuple[str, ...]
+    text: str = ""  # a note for the recipients; the ticket's history goes with it
+
+
+@dataclass(frozen=True)
+class Move:
+    queue: str
+
+
+@dataclass(frozen=True)
+class SetDue:
+    due: str  # YYYY-MM-DD, or empty to clear
+
+
+@dataclass(frozen=True)
 class SetCustomField:
     name: str
     value: str  # empty clears the field
@@ -113,6 +129,9 @@ Command = (
     | Link
     | Unlink
     | SetCustomField
+    | Forward
+    | Move
+    | SetDue
 )
 
 
@@ -126,6 +145,8 @@ class Context:
     txn_id: str
     # For Assign: the would-be owner as a principal (None if unknown).
     assignee: Actor | None = None
+    # For Move: the queues that exist.
+    queues: tuple[str, ...] = ()
     # The ticket's queue's custom field definitions (for SetCustomField).
     custom_fields: tuple[CustomFieldDefinition, ...] = ()
     # For resolving: the statuses of what the ticket depends on, and of its children.
@@ -305,7 +326,48 @@ def decide(ticket: Ticket, command: Command, ctx: Context) -> tuple[Ticket, Tran
             )
         case Link(kind=kind, target=target) | Unlink(kind=kind, target=target):
             return _link(ticket, command, ctx, kind, target)
+        case Forward(to=to, text=text):
+            _require(ctx, ticket, "ForwardMessage")
+            recipients = tuple(dict.fromkeys(normalize_address(a) for a in to))
+            if not recipients or any("@" not in a for a in recipients):
+                raise InvalidInputError("forward needs one or more addresses")
+            after = ticket.with_changes(ctx.now)
+            message = MessageInfo(
+                subject=ticket.subject, from_address=ctx.actor.email, to=recipients, text=text
+            )
+            return after, _txn(
+                ticket, after, ctx, "forward", new_value=", ".join(recipients), message=message
+            )
+        case Move(queue=queue):
+            if queue == ticket.queue:
+                raise ConflictError(f"ticket #{ticket.id} is already in {queue}")
+            if queue not in ctx.queues:
+                raise NotFoundError(f"queue {queue} does not exist")
+            _require(ctx, ticket, "ModifyTicket")
+            require(
+                ctx.actor, "CreateTicket", queue=queue, grants=ctx.grants, what=f"queue {queue}"
+            )
+            after = ticket.with_changes(ctx.now, queue=queue, custom_fields=())
+            return after, _txn(
+                ticket, after, ctx, "set", note="queue", old_value=ticket.queue, new_value=queue
+            )
+        case SetDue(due=due):
+            _require(ctx, ticket, "ModifyTicket")
+            due_date = _iso_date(due) if due.strip() else None
+            if due_date == ticket.due:
+                raise ConflictError("that is already the due date")
+            after = ticket.with_changes(ctx.now, due=due_date)
+            return after, _txn(
+                ticket, after, ctx, "set", note="due", old_value=ticket.due, new_value=due_date
+            )
     raise InvalidInputError(f"unknown command {command!r}")  # pragma: no cover
+
+
+def _iso_date(value: str) -> str:
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise InvalidInputError(f"a date as YYYY-MM-DD, not {value!r}") from None
 
 
 def _resolved(ticket: Ticket, status: str, ctx: Context) -> datetime | None:

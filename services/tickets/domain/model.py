@@ -50,6 +50,7 @@ class Ticket:
     # Links from this ticket: (kind, target) with kind DependsOn, MemberOf (its parent) or
     # RefersTo; the reverse side (DependedOnBy, Members, ReferredToBy) is found by query.
     links: tuple[tuple[str, int], ...] = field(default=())
+    due: str | None = None  # YYYY-MM-DD
     # Custom field values by the field's name as the queue defines it.
     custom_fields: tuple[tuple[str, str], ...] = field(default=())
 
@@ -69,6 +70,7 @@ class Ticket:
             resolved=self.resolved,
             links={kind: [t for k, t in self.links if k == kind] for kind in LINK_KINDS},
             custom_fields=dict(self.custom_fields),
+            due=self.due,
             version=self.version,
         )
 

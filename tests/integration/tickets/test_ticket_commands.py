@@ -284,3 +284,29 @@ async def test_custom_fields_are_typed_by_the_queue_and_validated(
     assert cleared["ticket"]["custom_fields"] == {"Livraison": "2026-12-01"}
     events = await tap.wait_for(4)
     assert events[1].payload["transaction"]["note"] == "CF.DEM LOG"
+
+
+async def test_forward_move_and_due_date(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, tap = wired
+    await service.upsert_queue(
+        rpc.UpsertQueue(
+            actor=rpc.SYSTEM_ACTOR,
+            name="informatique",
+            correspond_address="info@tickets.example.org",
+            comment_address="info-comment@tickets.example.org",
+        )
+    )
+    forwarded = await service.execute(
+        command(ticket_id, "forward", to=("compta@example.org",), text="Pour la facture")
+    )
+    due = await service.execute(command(ticket_id, "set_due", due="2026-12-24"))
+    assert due["ticket"]["due"] == "2026-12-24"
+    moved = await service.execute(command(ticket_id, "move", queue="informatique"))
+    assert moved["ticket"]["queue"] == "informatique"
+    events = await tap.wait_for(4)
+    assert events[1].type == "ticket.txn.forward"
+    assert events[1].payload["transaction"]["message"]["to"] == ["compta@example.org"]
+    assert events[3].payload["queue"]["correspond_address"] == "info@tickets.example.org"
+    assert forwarded["ticket"]["version"] == 2
