@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -31,6 +31,7 @@ from services.tickets.domain.rights import (
     Actor,
     Grant,
     has_right,
+    require,
     require_admin,
     require_show_ticket,
     roles_of,
@@ -42,6 +43,7 @@ from shared.errors import (
     NotConfiguredError,
     NotFoundError,
     PermanentError,
+    PermissionDeniedError,
     RetryableError,
 )
 from shared.events.envelope import AnyEnvelope, Envelope
@@ -560,6 +562,82 @@ class TicketService:
                 }
             )
         return items
+
+    async def bookmarks(self, cmd: rpc.BookmarkChange) -> list[int]:
+        """Bookmarks are the actor's own; one can bookmark only what one may see."""
+        actor = await self.actor(cmd.actor)
+        if cmd.action != "list":
+            if cmd.ticket is None:
+                raise InvalidInputError(f"{cmd.action} needs 'ticket'")
+            if cmd.action == "add":
+                await self._visible_ticket(rpc.TicketRef(actor=cmd.actor, id=cmd.ticket))
+                await self._store.add_bookmark(actor.email, cmd.ticket, self._clock())
+            elif not await self._store.remove_bookmark(actor.email, cmd.ticket):
+                raise NotFoundError(f"ticket #{cmd.ticket} is not bookmarked")
+        return await self._store.bookmarked(actor.email)
+
+    async def reminders(self, cmd: rpc.ReminderChange) -> list[dict[str, Any]]:
+        """Add a reminder to a ticket (ModifyTicket), mark one done (its owner or ModifyTicket),
+        or list the actor's open reminders, soonest first (the home page's)."""
+        actor = await self.actor(cmd.actor)
+        if cmd.action == "add":
+            if cmd.ticket is None or not cmd.subject or not cmd.due:
+                raise InvalidInputError("a reminder needs 'ticket', 'subject' and 'due'")
+            ticket = await self._visible_ticket(rpc.TicketRef(actor=cmd.actor, id=cmd.ticket))
+            require(
+                actor,
+                "ModifyTicket",
+                queue=ticket.queue,
+                grants=await self._grants(),
+                roles=roles_of(actor, ticket),
+                what=f"ticket #{ticket.id}",
+            )
+            try:
+                due = date.fromisoformat(cmd.due).isoformat()
+            except ValueError:
+                raise InvalidInputError(f"a date as YYYY-MM-DD, not {cmd.due!r}") from None
+            owner = normalize_address(cmd.owner) if cmd.owner else actor.email
+            await self._store.add_reminder(
+                {
+                    "_id": self._new_id(),
+                    "ticket": ticket.id,
+                    "subject": " ".join(cmd.subject.split()),
+                    "due": due,
+                    "owner": owner,
+                    "creator": actor.email,
+                    "created": self._clock(),
+                    "done": None,
+                }
+            )
+        elif cmd.action == "done":
+            if not cmd.reminder:
+                raise InvalidInputError("done needs 'reminder'")
+            doc = await self._store.complete_reminder(cmd.reminder, self._clock())
+            if doc is None:
+                raise NotFoundError("no such reminder")
+            if doc["owner"] != actor.email and not (actor.is_admin or actor.privileged):
+                raise PermissionDeniedError("only its owner or an agent closes a reminder")
+        owner = normalize_address(cmd.owner) if cmd.owner else actor.email
+        return [
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
+            | {"id": d["_id"]}
+            for d in await self._store.open_reminders(owner)
+        ]
+
+    async def home_counts(self, cmd: rpc.ActorOnly) -> dict[str, int]:
+        """The counts an agent's home page shows."""
+        actor = await self.actor(cmd.actor)
+        active = {"$in": ["new", "open", "stalled"]}
+        return {
+            "owned_by_me": await self._store.count_tickets(
+                {"owner": actor.email, "status": active}
+            ),
+            "unowned": await self._store.count_tickets({"owner": NOBODY, "status": active}),
+            "new": await self._store.count_tickets({"status": "new"}),
+            "requested_by_me": await self._store.count_tickets(
+                {"requestors": actor.email, "status": active}
+            ),
+        }
 
     async def mail_routes(self) -> dict[str, Any]:
         instance = await self._store.instance()

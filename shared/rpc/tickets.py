@@ -12,6 +12,9 @@ GET_HISTORY = "tickets.history"
 LIST_TICKETS = "tickets.list"
 TICKET_COMMAND = "tickets.command"
 CREATE_TICKET = "tickets.create"
+BOOKMARKS = "tickets.bookmarks"
+REMINDERS = "tickets.reminders"
+HOME_COUNTS = "tickets.home_counts"
 AUTHENTICATE = "tickets.users.authenticate"
 ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
 ADMIN_UPSERT_QUEUE = "tickets.admin.upsert_queue"
@@ -174,3 +177,23 @@ class GrantChange(_Model):
 
 class ActorOnly(_Model):
     actor: str
+
+
+class BookmarkChange(_Model):
+    """Bookmark or unbookmark a ticket for the actor; ``list`` returns their bookmarks."""
+
+    actor: str
+    action: Literal["add", "remove", "list"]
+    ticket: int | None = Field(default=None, ge=1)
+
+
+class ReminderChange(_Model):
+    """A dated to-do on a ticket, owned by an agent (RT's reminders)."""
+
+    actor: str
+    action: Literal["add", "done", "list"]
+    ticket: int | None = Field(default=None, ge=1)
+    subject: str | None = Field(default=None, max_length=200)
+    due: str | None = None  # YYYY-MM-DD
+    owner: str | None = None  # defaults to the actor
+    reminder: str | None = None  # its id, for done

@@ -221,6 +221,12 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         actor=_ACTOR, right="ModifyTicket", kind="group", name="achats-agents", queue="achats"
     ),
     rpc_tickets.ActorOnly: lambda: rpc_tickets.ActorOnly(actor=_ACTOR),
+    rpc_tickets.BookmarkChange: lambda: rpc_tickets.BookmarkChange(
+        actor=_ACTOR, action="add", ticket=42
+    ),
+    rpc_tickets.ReminderChange: lambda: rpc_tickets.ReminderChange(
+        actor=_ACTOR, action="add", ticket=42, subject="Relancer le fournisseur", due="2026-12-01"
+    ),
     rpc_tickets.CreateTicket: lambda: rpc_tickets.CreateTicket(
         command_id="web-2b7e151628aed2a6",
         actor=_ACTOR,

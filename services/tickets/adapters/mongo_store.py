@@ -65,6 +65,8 @@ class MongoTicketStore:
         self.users = db["users"]
         self.config = db["config"]
         self.grants = db["grants"]
+        self.bookmarks = db["bookmarks"]
+        self.reminders = db["reminders"]
 
     async def ensure_indexes(self) -> None:
         await self.ticket_ids.create_index("idem_key", unique=True, name="idem_key")
@@ -282,6 +284,36 @@ class MongoTicketStore:
                 await self.grants.insert_one({"_id": key, **dataclasses.asdict(grant)})
         for key in existing - set(wanted) - {GRANTS_INITIALISED}:
             await self.grants.delete_one({"_id": key})
+
+    async def add_bookmark(self, user: str, ticket: int, now: datetime) -> None:
+        await self.bookmarks.update_one(
+            {"_id": f"{user}|{ticket}"},
+            {"$setOnInsert": {"user": user, "ticket": ticket, "created": now}},
+            upsert=True,
+        )
+
+    async def remove_bookmark(self, user: str, ticket: int) -> bool:
+        result = await self.bookmarks.delete_one({"_id": f"{user}|{ticket}"})
+        return result.deleted_count == 1
+
+    async def bookmarked(self, user: str) -> list[int]:
+        return sorted([d["ticket"] async for d in self.bookmarks.find({"user": user})])
+
+    async def add_reminder(self, reminder: dict[str, Any]) -> None:
+        await self.reminders.insert_one(reminder)
+
+    async def complete_reminder(self, reminder_id: str, now: datetime) -> dict[str, Any] | None:
+        doc = await self.reminders.find_one({"_id": reminder_id})
+        if doc is not None:
+            await self.reminders.update_one({"_id": reminder_id}, {"$set": {"done": now}})
+        return doc
+
+    async def open_reminders(self, owner: str) -> list[dict[str, Any]]:
+        cursor = self.reminders.find({"owner": owner, "done": None})
+        return sorted([d async for d in cursor], key=lambda d: (d["due"], d["created"]))
+
+    async def count_tickets(self, query: dict[str, Any]) -> int:
+        return int(await self.tickets.count_documents(query))
 
     async def instance(self) -> dict[str, Any]:
         return await self.config.find_one({"_id": "instance"}) or {}

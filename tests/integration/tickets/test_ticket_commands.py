@@ -310,3 +310,46 @@ async def test_forward_move_and_due_date(
     assert events[1].payload["transaction"]["message"]["to"] == ["compta@example.org"]
     assert events[3].payload["queue"]["correspond_address"] == "info@tickets.example.org"
     assert forwarded["ticket"]["version"] == 2
+
+
+async def test_bookmarks_reminders_and_home_counts(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, _ = wired
+    assert await service.bookmarks(
+        rpc.BookmarkChange(actor=AGENT, action="add", ticket=ticket_id)
+    ) == [ticket_id]
+    assert await service.bookmarks(rpc.BookmarkChange(actor=OTHER_AGENT, action="list")) == []
+    with pytest.raises(PermissionDeniedError):  # one bookmarks only what one may see
+        await service.upsert_user(rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email="eve@example.net"))
+        await service.bookmarks(
+            rpc.BookmarkChange(actor="eve@example.net", action="add", ticket=ticket_id)
+        )
+    assert (
+        await service.bookmarks(rpc.BookmarkChange(actor=AGENT, action="remove", ticket=ticket_id))
+        == []
+    )
+
+    reminders = await service.reminders(
+        rpc.ReminderChange(
+            actor=AGENT, action="add", ticket=ticket_id, subject="Relancer", due="2026-12-01"
+        )
+    )
+    assert [(r["subject"], r["due"], r["ticket"]) for r in reminders] == [
+        ("Relancer", "2026-12-01", ticket_id)
+    ]
+    with pytest.raises(PermissionDeniedError, match="ModifyTicket"):
+        await service.reminders(
+            rpc.ReminderChange(
+                actor=REQUESTOR, action="add", ticket=ticket_id, subject="x", due="2026-12-01"
+            )
+        )
+    left = await service.reminders(
+        rpc.ReminderChange(actor=AGENT, action="done", reminder=reminders[0]["id"])
+    )
+    assert left == []
+
+    await service.execute(command(ticket_id, "take"))
+    counts = await service.home_counts(rpc.ActorOnly(actor=AGENT))
+    assert counts["owned_by_me"] == 1
+    assert counts["new"] == 1
