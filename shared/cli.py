@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from shared.errors import ServiceUnavailableError, UserError
 from shared.messaging import RpcClient
 from shared.rpc import tickets as rpc
 from shared.settings import BaseServiceSettings
@@ -21,6 +22,15 @@ dlq = typer.Typer(help="Dead-lettered messages: inspect and replay.", no_args_is
 app.add_typer(admin, name="admin")
 app.add_typer(docs, name="docs")
 app.add_typer(dlq, name="dlq")
+
+
+def _run(calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """Send the calls; a refusal or an outage ends the command with one clear line."""
+    try:
+        return asyncio.run(_call_all(calls))
+    except (UserError, ServiceUnavailableError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 async def _call_all(calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
@@ -50,8 +60,69 @@ def seed(path: Annotated[Path, typer.Argument(exists=True, readable=True)]) -> N
     """Apply a seed file (YAML: instance, users, queues); safe to run again."""
     data = yaml.safe_load(path.read_text()) or {}
     calls = seed_calls(data)
-    for (name, _), result in zip(calls, asyncio.run(_call_all(calls)), strict=True):
+    for (name, _), result in zip(calls, _run(calls), strict=True):
         typer.echo(f"{name}: {json.dumps(result, ensure_ascii=False)}")
+
+
+@admin.command("user")
+def user(
+    email: str,
+    name: Annotated[str, typer.Option()] = "",
+    password: Annotated[str | None, typer.Option(help="sets it (hashed with argon2)")] = None,
+    privileged: Annotated[bool, typer.Option(help="an agent")] = False,
+    admin_: Annotated[bool, typer.Option("--admin", help="a system administrator")] = False,
+    group: Annotated[list[str] | None, typer.Option(help="repeat for several groups")] = None,
+    language: Annotated[str, typer.Option()] = "fr",
+) -> None:
+    """Create or update a user (email is the login)."""
+    payload = {
+        "actor": rpc.SYSTEM_ACTOR,
+        "email": email,
+        "name": name,
+        "password": password,
+        "privileged": privileged,
+        "is_admin": admin_,
+        "groups": group or [],
+        "language": language,
+    }
+    [result] = _run([(rpc.ADMIN_UPSERT_USER, payload)])
+    typer.echo(json.dumps(result))
+
+
+@admin.command("queue")
+def queue(
+    name: str,
+    correspond: Annotated[str, typer.Option(help="the queue's address")],
+    comment: Annotated[str, typer.Option(help="its comment address")],
+    language: Annotated[str, typer.Option()] = "fr",
+    description: Annotated[str, typer.Option()] = "",
+    custom_field: Annotated[
+        list[str] | None, typer.Option(help="NAME or NAME:date or NAME:select=a|b")
+    ] = None,
+) -> None:
+    """Create or update a queue, its addresses and its custom fields."""
+    fields = []
+    for spec in custom_field or []:
+        field_name, _, kind = spec.partition(":")
+        kind, _, values = kind.partition("=")
+        fields.append(
+            {
+                "name": field_name,
+                "type": kind or "text",
+                "values": [v for v in values.split("|") if v],
+            }
+        )
+    payload = {
+        "actor": rpc.SYSTEM_ACTOR,
+        "name": name,
+        "correspond_address": correspond,
+        "comment_address": comment,
+        "language": language,
+        "description": description,
+        "custom_fields": fields,
+    }
+    [result] = _run([(rpc.ADMIN_UPSERT_QUEUE, payload)])
+    typer.echo(json.dumps(result))
 
 
 def _grant_payload(right: str, to: str, queue: str | None) -> dict[str, Any]:
@@ -68,7 +139,7 @@ def grant(
     queue: Annotated[str | None, typer.Option(help="only on this queue")] = None,
 ) -> None:
     """Give RIGHT (e.g. ModifyTicket) to a principal, on one queue or on all."""
-    [result] = asyncio.run(_call_all([(rpc.ADMIN_GRANT, _grant_payload(right, to, queue))]))
+    [result] = _run([(rpc.ADMIN_GRANT, _grant_payload(right, to, queue))])
     typer.echo(json.dumps(result))
 
 
@@ -81,14 +152,14 @@ def revoke(
     queue: Annotated[str | None, typer.Option(help="only on this queue")] = None,
 ) -> None:
     """Take RIGHT back from a principal."""
-    [result] = asyncio.run(_call_all([(rpc.ADMIN_REVOKE, _grant_payload(right, to, queue))]))
+    [result] = _run([(rpc.ADMIN_REVOKE, _grant_payload(right, to, queue))])
     typer.echo(json.dumps(result))
 
 
 @admin.command("grants")
 def grants() -> None:
     """List the rights granted on this instance."""
-    [result] = asyncio.run(_call_all([(rpc.ADMIN_LIST_GRANTS, {"actor": rpc.SYSTEM_ACTOR})]))
+    [result] = _run([(rpc.ADMIN_LIST_GRANTS, {"actor": rpc.SYSTEM_ACTOR})])
     for g in result:
         who = g["kind"] + (f":{g['name']}" if g["name"] else "")
         typer.echo(f"{g['right']:<20} {who:<30} {g['queue'] or '(every queue)'}")
