@@ -498,8 +498,8 @@ class TicketService:
         stored = await self._cached("grants", self._store.grants_all)
         return list(DEFAULT_GRANTS) if stored is None else list(stored)
 
-    async def _visible_ticket(self, ref: rpc.TicketRef) -> Ticket:
-        actor = await self.actor(ref.actor)
+    async def _visible_ticket(self, ref: rpc.TicketRef, actor: Actor | None = None) -> Ticket:
+        actor = actor or await self.actor(ref.actor)
         ticket = await self._store.get_ticket(ref.id)
         if ticket is None or (ticket.status == "deleted" and not actor.is_admin):
             raise NotFoundError(f"ticket #{ref.id} does not exist")
@@ -533,8 +533,8 @@ class TicketService:
 
     async def history(self, ref: rpc.TicketRef) -> list[dict[str, Any]]:
         """The transactions the actor may see: comments only with ShowTicketComments."""
-        ticket = await self._visible_ticket(ref)
         actor = await self.actor(ref.actor)
+        ticket = await self._visible_ticket(ref, actor)
         sees_comments = has_right(
             actor,
             "ShowTicketComments",
@@ -570,7 +570,7 @@ class TicketService:
             if cmd.ticket is None:
                 raise InvalidInputError(f"{cmd.action} needs 'ticket'")
             if cmd.action == "add":
-                await self._visible_ticket(rpc.TicketRef(actor=cmd.actor, id=cmd.ticket))
+                await self._visible_ticket(rpc.TicketRef(actor=cmd.actor, id=cmd.ticket), actor)
                 await self._store.add_bookmark(actor.email, cmd.ticket, self._clock())
             elif not await self._store.remove_bookmark(actor.email, cmd.ticket):
                 raise NotFoundError(f"ticket #{cmd.ticket} is not bookmarked")
@@ -583,7 +583,9 @@ class TicketService:
         if cmd.action == "add":
             if cmd.ticket is None or not cmd.subject or not cmd.due:
                 raise InvalidInputError("a reminder needs 'ticket', 'subject' and 'due'")
-            ticket = await self._visible_ticket(rpc.TicketRef(actor=cmd.actor, id=cmd.ticket))
+            ticket = await self._visible_ticket(
+                rpc.TicketRef(actor=cmd.actor, id=cmd.ticket), actor
+            )
             require(
                 actor,
                 "ModifyTicket",

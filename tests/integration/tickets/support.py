@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import aio_pika
 
 from services.tickets.domain.model import Queue
 from shared.events.envelope import AnyEnvelope, Envelope
+from shared.rpc import tickets as rpc
 from shared.topology import EVENTS_EXCHANGE
 from tests.support import eventually, mail_received
 
@@ -48,3 +50,14 @@ class EventTap:
 
 def envelope_of(raw: bytes, **extra: Any) -> Envelope[Any]:
     return Envelope.wrap(mail_received(raw, **extra), producer="ingest", correlation_id="smtp-1")
+
+
+def ticket_command(ticket: int, action: str, actor: str, **params: Any) -> rpc.TicketCommand:
+    """A command with a fresh id, as the web gateway would send it."""
+    return rpc.TicketCommand(
+        command_id=f"test-{uuid.uuid4()}",
+        actor=actor,
+        ticket=ticket,
+        action=action,
+        **params,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from services.tickets.service import TicketService
 from shared.rpc import tickets as rpc
-from tests.integration.tickets.support import EventTap
+from tests.integration.tickets.support import EventTap, ticket_command
 
 AGENT = "acheteur@example.org"
 REQUESTOR = "demandeur@antenne.example.org"
@@ -38,13 +38,7 @@ async def setup(service: TicketService) -> None:
 
 
 def act(ticket: int, action: str, actor: str = AGENT, **params: Any) -> rpc.TicketCommand:
-    return rpc.TicketCommand(
-        command_id=f"flow-{uuid.uuid4()}",
-        actor=actor,
-        ticket=ticket,
-        action=action,
-        **params,  # type: ignore[arg-type]
-    )
+    return ticket_command(ticket, action, actor, **params)
 
 
 async def test_purchase_request_from_dem_log_to_delivery(

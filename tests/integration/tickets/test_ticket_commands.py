@@ -4,7 +4,6 @@ an event per command, idempotency by command id, and no lost update under concur
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +14,7 @@ from services.tickets.service import TicketService
 from shared.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from shared.events.envelope import Envelope
 from shared.rpc import tickets as rpc
-from tests.integration.tickets.support import EventTap, envelope_of
+from tests.integration.tickets.support import EventTap, envelope_of, ticket_command
 from tests.support import raw_mail
 
 AGENT = "agent@example.org"
@@ -36,13 +35,7 @@ async def ticket_id(
 
 
 def command(ticket: int, action: str, actor: str = AGENT, **params: Any) -> rpc.TicketCommand:
-    return rpc.TicketCommand(
-        command_id=f"test-{uuid.uuid4()}",
-        actor=actor,
-        ticket=ticket,
-        action=action,
-        **params,  # type: ignore[arg-type]
-    )
+    return ticket_command(ticket, action, actor, **params)
 
 
 async def test_an_agent_reply_opens_the_ticket_and_publishes_correspond(
