@@ -12,6 +12,7 @@ from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 
 from services.tickets import handlers
+from services.tickets.adapters.attachments import GridFsAttachmentStore
 from services.tickets.adapters.mongo_store import MongoTicketStore
 from services.tickets.service import TicketService
 from services.tickets.settings import TicketsSettings
@@ -36,6 +37,7 @@ def build_app(settings: TicketsSettings) -> FastAPI:
         store,
         EventPublisher(broker, timeout=settings.publish_timeout_seconds),
         relay_grace=timedelta(seconds=settings.relay_grace_seconds),
+        attachments=GridFsAttachmentStore(mongo, settings.database_name("tickets")),
     )
     handlers.register(broker, service, publish_timeout=settings.publish_timeout_seconds)
     tasks = BackgroundTasks()

@@ -18,6 +18,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from services.tickets.adapters.attachments import GridFsAttachmentStore
 from services.tickets.adapters.mongo_store import MongoTicketStore, ticket_from_doc
 from services.tickets.adapters.passwords import hash_password, verify_password
 from services.tickets.domain import commands
@@ -171,7 +172,9 @@ class TicketService:
         clock: Callable[[], datetime] = utc_now_ms,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         relay_grace: timedelta = timedelta(seconds=5),
+        attachments: GridFsAttachmentStore | None = None,
     ) -> None:
+        self._attachments = attachments
         self._store = store
         self._publisher = publisher
         self._clock = clock
@@ -192,6 +195,10 @@ class TicketService:
         instance = await self._instance()
         rtname = instance["rtname"]
         parsed = await asyncio.to_thread(parse_mail, mail.raw_bytes())
+        if self._attachments is not None:
+            # Contents first: a transaction never names a file that is not stored.
+            for attachment in parsed.attachments:
+                await self._attachments.put(attachment)
         sender = sender_of(parsed, mail.mail_from)
         await self._store.ensure_user(sender, self._clock())
         sender_user = await self._store.get_user(sender)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from services.tickets.adapters.attachments import GridFsAttachmentStore
 from services.tickets.adapters.mongo_store import MongoTicketStore
 from services.tickets.service import TicketService
 from shared.messaging import EventPublisher, build_broker, declare_topology
@@ -26,15 +27,25 @@ async def store(mongo: Any, namespace: str) -> MongoTicketStore:
 
 
 @pytest.fixture
+async def attachments(mongo: Any, namespace: str) -> GridFsAttachmentStore:
+    return GridFsAttachmentStore(mongo, f"{namespace}_tickets")
+
+
+@pytest.fixture
 async def wired(
-    vhost: str, store: MongoTicketStore
+    vhost: str, store: MongoTicketStore, attachments: GridFsAttachmentStore
 ) -> AsyncIterator[tuple[TicketService, EventTap]]:
     broker = build_broker(BaseServiceSettings(broker_url=vhost))
     await broker.start()
     await declare_topology(broker)
     tap = EventTap(vhost)
     await tap.start()
-    service = TicketService(store, EventPublisher(broker, timeout=5), relay_grace=timedelta(0))
+    service = TicketService(
+        store,
+        EventPublisher(broker, timeout=5),
+        relay_grace=timedelta(0),
+        attachments=attachments,
+    )
     yield service, tap
     await tap.stop()
     await broker.stop()

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from pymongo.errors import DuplicateKeyError
 
+from services.tickets.adapters.attachments import GridFsAttachmentStore
 from services.tickets.adapters.mongo_store import MongoTicketStore
 from services.tickets.service import TicketService, ticket_event
 from shared.errors import NotFoundError, PermissionDeniedError
@@ -296,3 +297,30 @@ async def test_concurrent_replies_to_one_ticket_lose_no_update(
     assert [h["seq"] for h in history] == list(range(1, 12))
     ticket = await store.catch_up(ticket_id)
     assert ticket is not None and ticket.version == 11
+
+
+async def test_attachments_are_stored_once_by_their_hash(
+    wired: tuple[TicketService, EventTap], attachments: GridFsAttachmentStore
+) -> None:
+    from email.message import EmailMessage
+
+    service, tap = wired
+    pdf = b"%PDF-1.4\n% devis fournisseur\n" + bytes(range(256)) * 40
+
+    def mail_with_quote(sender: str) -> bytes:
+        msg = EmailMessage()
+        msg["From"] = sender
+        msg["To"] = "achats@tickets.example.org"
+        msg["Subject"] = "Devis"
+        msg.set_content("Veuillez trouver notre devis.")
+        msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="devis.pdf")
+        return msg.as_bytes()
+
+    await service.on_mail_received(envelope_of(mail_with_quote("a@supplier.example")))
+    await service.on_mail_received(envelope_of(mail_with_quote("b@supplier.example")))
+    events = await tap.wait_for(2)
+    infos = [e.payload["transaction"]["message"]["attachments"][0] for e in events]
+    assert infos[0]["sha256"] == infos[1]["sha256"]
+    assert infos[0]["filename"] == "devis.pdf" and infos[0]["size"] == len(pdf)
+    assert await attachments.get(infos[0]["sha256"]) == pdf
+    assert await attachments.get("0" * 64) is None
