@@ -153,6 +153,8 @@ def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
             return commands.Move(need("queue"))
         case "set_due":
             return commands.SetDue(need("due"))
+        case "merge":  # two tickets: see TicketService._merge
+            raise InvalidInputError("merge is not a single-ticket command")
     raise InvalidInputError(f"unknown action {cmd.action!r}")  # pragma: no cover
 
 
@@ -221,7 +223,7 @@ class TicketService:
             now = self._clock()
             ticket = None
             if decision.ticket_id is not None:
-                ticket = await self._store.get_ticket(decision.ticket_id)
+                ticket = await self._effective(decision.ticket_id)
             if ticket is None:
                 after, txn = open_ticket(
                     ticket_id=await self._store.reserve_ticket_id(mail.mail_key),
@@ -362,6 +364,8 @@ class TicketService:
         """One action on a ticket, with its rights check, a transaction and an event."""
         idem_key = f"command:{cmd.command_id}"
         existing = await self._already_recorded(idem_key)
+        if existing is None and cmd.action == "merge":
+            return await self._merge(cmd, await self.actor(cmd.actor))
         if existing is None:
             actor = await self.actor(cmd.actor)
             command = to_domain_command(cmd)
@@ -481,6 +485,66 @@ class TicketService:
         ]
         return depends_on, children
 
+    async def _effective(self, ticket_id: int) -> Ticket | None:
+        """The ticket a number leads to: itself, or the one it was merged into."""
+        ticket = await self._store.get_ticket(ticket_id)
+        for _ in range(20):  # merges form a chain, never a cycle; the bound is a guard
+            if ticket is None or ticket.merged_into is None:
+                return ticket
+            ticket = await self._store.get_ticket(ticket.merged_into)
+        return ticket
+
+    async def _merge(self, cmd: rpc.TicketCommand, actor: Actor) -> dict[str, Any]:
+        """Two transactions, each idempotent on its own: the target absorbs the source
+        first, then the source is marked merged (a retry completes what a crash left)."""
+        if cmd.target is None:
+            raise InvalidInputError("merge needs 'target'")
+        target_id = cmd.target
+        instance = await self._instance()
+        queues = {q.name: q for q in await self._queues()}
+        grants = await self._grants()
+
+        async def load() -> tuple[Ticket, Ticket]:
+            source = await self._store.get_ticket(cmd.ticket)
+            target = await self._effective(target_id)
+            if source is None or target is None:
+                raise NotFoundError("both tickets must exist")
+            return source, target
+
+        def context() -> commands.Context:
+            return commands.Context(
+                actor=actor, grants=grants, now=self._clock(), txn_id=self._new_id()
+            )
+
+        async def absorb() -> tuple[Ticket, Transaction, Envelope[Any]]:
+            source, target = await load()
+            after, txn = commands.merge_in(target, source, context())
+            return after, txn, self._command_event(after, txn, queues, instance, cmd)
+
+        async def mark() -> tuple[Ticket, Transaction, Envelope[Any]]:
+            source, target = await load()
+            after, txn = commands.merge_away(source, target, context())
+            return after, txn, self._command_event(after, txn, queues, instance, cmd)
+
+        await self._record(f"command:{cmd.command_id}:into", absorb)
+        return self._command_result(await self._record(f"command:{cmd.command_id}", mark))
+
+    def _command_event(
+        self,
+        after: Ticket,
+        txn: Transaction,
+        queues: dict[str, Queue],
+        instance: dict[str, Any],
+        cmd: rpc.TicketCommand,
+    ) -> Envelope[Any]:
+        return ticket_event(
+            after,
+            txn,
+            queues[after.queue],
+            instance["rtname"],
+            correlation_id=current_correlation_id() or f"command-{cmd.command_id}",
+        )
+
     async def _known_actor(self, email: str) -> Actor | None:
         try:
             return await self.actor(email)
@@ -507,7 +571,7 @@ class TicketService:
 
     async def _visible_ticket(self, ref: rpc.TicketRef, actor: Actor | None = None) -> Ticket:
         actor = actor or await self.actor(ref.actor)
-        ticket = await self._store.get_ticket(ref.id)
+        ticket = await self._effective(ref.id)
         if ticket is None or (ticket.status == "deleted" and not actor.is_admin):
             raise NotFoundError(f"ticket #{ref.id} does not exist")
         require_show_ticket(actor, ticket, await self._grants())
@@ -550,7 +614,10 @@ class TicketService:
             roles=roles_of(actor, ticket),
         )
         items = []
-        for doc in await self._store.history(ref.id):
+        ids = [ticket.id]
+        for merged in ids:  # the tickets merged into it, and into those, and so on
+            ids.extend(i for i in await self._store.merged_into(merged) if i not in ids)
+        for doc in await self._store.history(ids):
             if doc["type"] == "comment" and not sees_comments:
                 continue
             message = doc.get("message")

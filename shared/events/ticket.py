@@ -46,6 +46,7 @@ class TicketSnapshot(_Frozen):
     links: dict[str, list[int]] = Field(default_factory=dict)
     custom_fields: dict[str, str] = Field(default_factory=dict)
     due: str | None = None
+    merged_into: int | None = None
     version: int = Field(ge=1)
 
 
@@ -137,6 +138,18 @@ class TicketForwarded(TicketTxnEvent):
     event_type: ClassVar[str] = "ticket.txn.forward"
 
 
+class TicketMergedIn(TicketTxnEvent):
+    """Another ticket (new_value) was merged into this one: its watchers came along."""
+
+    event_type: ClassVar[str] = "ticket.txn.merge"
+
+
+class TicketMergedAway(TicketTxnEvent):
+    """This ticket was merged into new_value; its number now leads there."""
+
+    event_type: ClassVar[str] = "ticket.txn.merged"
+
+
 class TicketLinked(TicketTxnEvent):
     """note is the link kind (DependsOn, MemberOf, RefersTo); new_value the target ticket."""
 
@@ -163,5 +176,7 @@ TICKET_TXN_EVENTS: dict[str, type[TicketTxnEvent]] = {
         TicketLinked,
         TicketUnlinked,
         TicketForwarded,
+        TicketMergedIn,
+        TicketMergedAway,
     )
 }

@@ -73,6 +73,7 @@ TicketAction = Literal[
     "forward",
     "move",
     "set_due",
+    "merge",
 ]
 
 

@@ -82,3 +82,22 @@ def test_due_dates_are_iso_dates() -> None:
         decide(ticket(), SetDue("Noël"), context())
     cleared, _ = decide(after, SetDue(""), context())
     assert cleared.due is None
+
+
+def test_merging_unites_watchers_and_message_ids_and_refuses_nonsense() -> None:
+    from services.tickets.domain.commands import merge_away, merge_in
+
+    source = ticket(id=12, requestors=(ALICE,), message_ids=("<a@x>",))
+    target = ticket(id=40, requestors=("bob@example.net",), ccs=(), message_ids=("<b@x>",))
+    merged, txn = merge_in(target, source, context())
+    assert merged.requestors == ("bob@example.net", ALICE)
+    assert merged.message_ids == ("<b@x>", "<a@x>")
+    assert (txn.type, txn.new_value) == ("merge", "12")
+    gone, txn = merge_away(source, target, context())
+    assert gone.merged_into == 40 and (txn.type, txn.new_value) == ("merged", "40")
+    with pytest.raises(InvalidInputError, match="itself"):
+        merge_in(target, target, context())
+    with pytest.raises(ConflictError, match="merged"):
+        merge_in(target, gone, context())
+    with pytest.raises(PermissionDeniedError, match="ModifyTicket"):
+        merge_in(target, source, context(Actor(ALICE)))

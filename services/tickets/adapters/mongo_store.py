@@ -216,11 +216,17 @@ class MongoTicketStore:
                 pending.append(doc)
         return pending
 
-    async def history(self, ticket_id: int) -> list[dict[str, Any]]:
+    async def history(self, ticket_ids: list[int]) -> list[dict[str, Any]]:
+        """The transactions of these tickets (one, and those merged into it), in time order."""
         cursor = self.transactions.find(
-            {"ticket": ticket_id}, {"event": 0, "ticket_after": 0}
-        ).sort("seq", ASCENDING)
-        return [d async for d in cursor]
+            {"ticket": {"$in": ticket_ids}}, {"event": 0, "ticket_after": 0}
+        )
+        return sorted(
+            [d async for d in cursor], key=lambda d: (d["created"], d["ticket"], d["seq"])
+        )
+
+    async def merged_into(self, ticket_id: int) -> list[int]:
+        return [d["_id"] async for d in self.tickets.find({"merged_into": ticket_id}, {"_id": 1})]
 
     # queues, users, instance -------------------------------------------------------------
     async def queues_all(self) -> list[Queue]:

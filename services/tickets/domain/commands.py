@@ -496,3 +496,37 @@ def create(command: Create, ticket_id: int, ctx: Context) -> tuple[Ticket, Trans
         message=message if command.text.strip() else None,
     )
     return ticket, txn
+
+
+def merge_in(target: Ticket, source: Ticket, ctx: Context) -> tuple[Ticket, Transaction]:
+    """``target`` absorbs ``source``: its watchers and the Message-IDs it has seen (so the
+    replies to either keep threading), recorded on ``target``."""
+    _check_merge(target, source, ctx)
+
+    def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*a, *b)))
+
+    after = target.with_changes(
+        ctx.now,
+        requestors=union(target.requestors, source.requestors),
+        ccs=union(target.ccs, source.ccs),
+        admin_ccs=union(target.admin_ccs, source.admin_ccs),
+        message_ids=union(target.message_ids, source.message_ids),
+    )
+    return after, _txn(target, after, ctx, "merge", new_value=str(source.id), note="merged in")
+
+
+def merge_away(source: Ticket, target: Ticket, ctx: Context) -> tuple[Ticket, Transaction]:
+    """``source`` now leads to ``target`` (recorded on ``source``)."""
+    _check_merge(target, source, ctx)
+    after = source.with_changes(ctx.now, merged_into=target.id)
+    return after, _txn(source, after, ctx, "merged", new_value=str(target.id))
+
+
+def _check_merge(target: Ticket, source: Ticket, ctx: Context) -> None:
+    if target.id == source.id:
+        raise InvalidInputError("a ticket cannot be merged into itself")
+    if source.merged_into is not None or target.merged_into is not None:
+        raise ConflictError("a merged ticket cannot be merged again")
+    _require(ctx, source, "ModifyTicket")
+    _require(ctx, target, "ModifyTicket")

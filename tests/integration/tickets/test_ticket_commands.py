@@ -346,3 +346,32 @@ async def test_bookmarks_reminders_and_home_counts(
     counts = await service.home_counts(rpc.ActorOnly(actor=AGENT))
     assert counts["owned_by_me"] == 1
     assert counts["new"] == 1
+
+
+async def test_merging_brings_history_and_watchers_and_the_old_number_keeps_threading(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, tap = wired
+    await service.on_mail_received(envelope_of(raw_mail(sender="bob@example.net")))
+    events = await tap.wait_for(2)
+    target = events[1].payload["ticket"]["id"]
+    merge = command(ticket_id, "merge", target=target)
+    merged = await service.execute(merge)
+    assert merged["ticket"]["merged_into"] == target
+    assert await service.execute(merge) == merged  # the same command acts once
+
+    shown = await service.get_ticket(rpc.TicketRef(actor=AGENT, id=ticket_id))
+    assert shown["id"] == target  # the old number leads to the ticket it became
+    assert set(shown["requestors"]) == {REQUESTOR, "bob@example.net"}
+    history = await service.history(rpc.TicketRef(actor=AGENT, id=target))
+    assert sorted((h["type"], h["creator"]) for h in history if h["type"] == "create") == [
+        ("create", "alice@example.net"),
+        ("create", "bob@example.net"),
+    ]
+    reply = raw_mail(subject=f"Re: [example #{ticket_id}] devis", body="Toujours là ?")
+    await service.on_mail_received(envelope_of(reply))
+    events = await tap.wait_for(5)
+    assert events[-1].type == "ticket.txn.correspond"
+    assert events[-1].payload["ticket"]["id"] == target
+    with pytest.raises(ConflictError, match="merged"):
+        await service.execute(command(ticket_id, "merge", target=target))
