@@ -395,6 +395,8 @@ class TicketService:
                     children=children,
                     custom_fields=queues[ticket.queue].custom_fields,
                     queues=tuple(queues),
+                    queue_ccs=queues[ticket.queue].ccs,
+                    queue_admin_ccs=queues[ticket.queue].admin_ccs,
                 )
                 after, txn = commands.decide(ticket, command, context)
                 event = ticket_event(
@@ -485,6 +487,15 @@ class TicketService:
         ]
         return depends_on, children
 
+    @staticmethod
+    def _queue_watchers(
+        queues: list[Queue], ticket: Ticket
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        for queue in queues:
+            if queue.name == ticket.queue:
+                return queue.ccs, queue.admin_ccs
+        return (), ()
+
     async def _effective(self, ticket_id: int) -> Ticket | None:
         """The ticket a number leads to: itself, or the one it was merged into."""
         ticket = await self._store.get_ticket(ticket_id)
@@ -574,7 +585,12 @@ class TicketService:
         ticket = await self._effective(ref.id)
         if ticket is None or (ticket.status == "deleted" and not actor.is_admin):
             raise NotFoundError(f"ticket #{ref.id} does not exist")
-        require_show_ticket(actor, ticket, await self._grants())
+        require_show_ticket(
+            actor,
+            ticket,
+            await self._grants(),
+            *self._queue_watchers(await self._queues(), ticket),
+        )
         return ticket
 
     async def get_ticket(self, ref: rpc.TicketRef) -> dict[str, Any]:
@@ -611,7 +627,7 @@ class TicketService:
             "ShowTicketComments",
             queue=ticket.queue,
             grants=await self._grants(),
-            roles=roles_of(actor, ticket),
+            roles=roles_of(actor, ticket, *self._queue_watchers(await self._queues(), ticket)),
         )
         items = []
         ids = [ticket.id]
@@ -768,7 +784,16 @@ class TicketService:
             )
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from exc
-        queue = Queue(cmd.name, correspond, comment, cmd.language, cmd.description, fields)
+        queue = Queue(
+            cmd.name,
+            correspond,
+            comment,
+            cmd.language,
+            cmd.description,
+            fields,
+            ccs=tuple(dict.fromkeys(normalize_address(a) for a in cmd.ccs)),
+            admin_ccs=tuple(dict.fromkeys(normalize_address(a) for a in cmd.admin_ccs)),
+        )
         await self._store.upsert_queue(queue)
         self.forget_configuration()
         return {"name": queue.name, "correspond_address": correspond, "comment_address": comment}

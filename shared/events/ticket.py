@@ -27,6 +27,9 @@ class QueueInfo(_Frozen):
     comment_address: str
     rtname: str
     language: str = "fr"
+    # Queue-level watchers: on every ticket of the queue (RT's queue Cc and AdminCc).
+    ccs: tuple[str, ...] = ()
+    admin_ccs: tuple[str, ...] = ()
 
 
 class TicketSnapshot(_Frozen):

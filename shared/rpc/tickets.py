@@ -153,6 +153,8 @@ class UpsertQueue(_Model):
     language: Literal["fr", "en"] = "fr"
     description: str = ""
     custom_fields: tuple[CustomFieldSpec, ...] = ()
+    ccs: tuple[str, ...] = ()  # queue-level watchers, on every ticket of the queue
+    admin_ccs: tuple[str, ...] = ()
 
 
 class UpsertUser(_Model):

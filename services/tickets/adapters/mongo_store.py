@@ -243,6 +243,8 @@ class MongoTicketStore:
                     )
                     for f in d.get("custom_fields", [])
                 ),
+                ccs=tuple(d.get("ccs", ())),
+                admin_ccs=tuple(d.get("admin_ccs", ())),
             )
             async for d in self.queues.find({})
         ]

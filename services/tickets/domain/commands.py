@@ -145,6 +145,9 @@ class Context:
     txn_id: str
     # For Assign: the would-be owner as a principal (None if unknown).
     assignee: Actor | None = None
+    # The queue's own watchers: they hold their role on every ticket of the queue.
+    queue_ccs: tuple[str, ...] = ()
+    queue_admin_ccs: tuple[str, ...] = ()
     # For Move: the queues that exist.
     queues: tuple[str, ...] = ()
     # The ticket's queue's custom field definitions (for SetCustomField).
@@ -160,14 +163,15 @@ def _require(ctx: Context, ticket: Ticket, right: str) -> None:
         right,
         queue=ticket.queue,
         grants=ctx.grants,
-        roles=roles_of(ctx.actor, ticket),
+        roles=roles_of(ctx.actor, ticket, ctx.queue_ccs, ctx.queue_admin_ccs),
         what=f"ticket #{ticket.id}",
     )
 
 
 def _can(ctx: Context, ticket: Ticket, right: str, actor: Actor | None = None) -> bool:
     who = actor or ctx.actor
-    return has_right(who, right, queue=ticket.queue, grants=ctx.grants, roles=roles_of(who, ticket))
+    roles = roles_of(who, ticket, ctx.queue_ccs, ctx.queue_admin_ccs)
+    return has_right(who, right, queue=ticket.queue, grants=ctx.grants, roles=roles)
 
 
 def _txn(ticket: Ticket, after: Ticket, ctx: Context, kind: str, **values: object) -> Transaction:

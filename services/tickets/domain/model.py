@@ -20,6 +20,8 @@ class Queue:
     language: str = "fr"
     description: str = ""
     custom_fields: tuple[CustomFieldDefinition, ...] = ()
+    ccs: tuple[str, ...] = ()  # watchers of every ticket of the queue
+    admin_ccs: tuple[str, ...] = ()
 
     def info(self, rtname: str) -> QueueInfo:
         return QueueInfo(
@@ -28,6 +30,8 @@ class Queue:
             comment_address=self.comment_address,
             rtname=rtname,
             language=self.language,
+            ccs=self.ccs,
+            admin_ccs=self.admin_ccs,
         )
 
 

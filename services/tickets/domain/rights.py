@@ -148,7 +148,11 @@ def require(
 
 
 def require_show_ticket(
-    actor: Actor, ticket: Ticket, grants: Iterable[Grant] = DEFAULT_GRANTS
+    actor: Actor,
+    ticket: Ticket,
+    grants: Iterable[Grant] = DEFAULT_GRANTS,
+    queue_ccs: Iterable[str] = (),
+    queue_admin_ccs: Iterable[str] = (),
 ) -> None:
     """ShowTicket on this ticket, through any grant (defaults: requestors and Ccs)."""
     require(
@@ -156,7 +160,7 @@ def require_show_ticket(
         "ShowTicket",
         queue=ticket.queue,
         grants=grants,
-        roles=roles_of(actor, ticket),
+        roles=roles_of(actor, ticket, queue_ccs, queue_admin_ccs),
         what=f"ticket #{ticket.id}",
     )
 

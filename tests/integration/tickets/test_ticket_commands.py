@@ -375,3 +375,31 @@ async def test_merging_brings_history_and_watchers_and_the_old_number_keeps_thre
     assert events[-1].payload["ticket"]["id"] == target
     with pytest.raises(ConflictError, match="merged"):
         await service.execute(command(ticket_id, "merge", target=target))
+
+
+async def test_queue_watchers_hold_their_role_on_every_ticket_and_travel_in_events(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, tap = wired
+    observer = "auditeur@example.org"
+    await service.upsert_user(rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email=observer))
+    with pytest.raises(PermissionDeniedError):
+        await service.get_ticket(rpc.TicketRef(actor=observer, id=ticket_id))
+    await service.upsert_queue(
+        rpc.UpsertQueue(
+            actor=rpc.SYSTEM_ACTOR,
+            name="achats",
+            correspond_address="achats@tickets.example.org",
+            comment_address="achats-comment@tickets.example.org",
+            ccs=(observer,),
+            admin_ccs=("Chef.Achats@example.org",),
+        )
+    )
+    # As a queue Cc, the observer sees and may answer every ticket of the queue.
+    assert (await service.get_ticket(rpc.TicketRef(actor=observer, id=ticket_id)))[
+        "id"
+    ] == ticket_id
+    await service.execute(command(ticket_id, "reply", actor=observer, text="Vu."))
+    events = await tap.wait_for(2)
+    assert events[1].payload["queue"]["ccs"] == [observer]
+    assert events[1].payload["queue"]["admin_ccs"] == ["chef.achats@example.org"]
