@@ -598,8 +598,11 @@ class TicketService:
         return ticket.snapshot().model_dump(mode="json")
 
     async def list_tickets(self, request: rpc.ListTickets) -> dict[str, Any]:
+        """Tickets matching the filters that the actor may see, newest first. Visibility is
+        part of the query: queues where the actor holds ShowTicket, plus the tickets where
+        a role gives it (requestor or Cc, by the default grants)."""
         actor = await self.actor(request.actor)
-        query: dict[str, Any] = {}
+        query: dict[str, Any] = {"merged_into": None}
         if request.requestor:
             query["requestors"] = normalize_address(request.requestor)
         if request.queue:
@@ -608,11 +611,28 @@ class TicketService:
             query["status"] = request.status
         elif not actor.is_admin:
             query["status"] = {"$ne": "deleted"}
-        if not (actor.system or actor.is_admin or actor.privileged):
-            # Self-service: an unprivileged user lists only the tickets they asked for.
-            if request.requestor and normalize_address(request.requestor) != actor.email:
-                return {"data": [], "count": 0}
-            query["requestors"] = actor.email
+        if not (actor.system or actor.is_admin):
+            grants = await self._grants()
+            queues = await self._queues()
+            visible = [
+                q.name
+                for q in queues
+                if has_right(
+                    actor,
+                    "ShowTicket",
+                    queue=q.name,
+                    grants=grants,
+                    roles=roles_of(actor, None, q.ccs, q.admin_ccs),
+                )
+            ]
+            by_role = [
+                {field: actor.email}
+                for field, role in (("requestors", "Requestor"), ("ccs", "Cc"))
+                if any(
+                    g.right == "ShowTicket" and g.kind == "role" and g.name == role for g in grants
+                )
+            ]
+            query["$or"] = [{"queue": {"$in": visible}}, *by_role]
         total, tickets = await self._store.list_tickets(
             query, limit=request.limit, offset=request.offset
         )

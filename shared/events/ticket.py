@@ -67,6 +67,9 @@ class MessageInfo(_Frozen):
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
     text: str = ""
+    html: str | None = None  # sanitised
+    # The headers that matter to people and to threading (Date, In-Reply-To…).
+    headers: dict[str, str] = Field(default_factory=dict)
     attachments: tuple[AttachmentInfo, ...] = ()
 
 

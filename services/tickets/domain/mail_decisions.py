@@ -8,9 +8,18 @@ from datetime import datetime
 from services.tickets.domain.lifecycle import status_after_correspondence
 from services.tickets.domain.model import Queue, Ticket, Transaction
 from shared.events.ticket import AttachmentInfo, MessageInfo
+from shared.mail.html_sanitizer import sanitize_html
 from shared.mail.parsing import ParsedMail
 
 NO_SUBJECT = "(no subject)"
+
+
+KEPT_HEADERS = frozenset(
+    {
+        "date", "from", "to", "cc", "reply-to", "subject", "message-id", "in-reply-to",
+        "references", "auto-submitted", "precedence", "list-id", "authentication-results",
+    }
+)  # fmt: skip
 
 
 def message_info(parsed: ParsedMail) -> MessageInfo:
@@ -21,6 +30,8 @@ def message_info(parsed: ParsedMail) -> MessageInfo:
         to=parsed.to,
         cc=parsed.cc,
         text=parsed.text,
+        html=sanitize_html(parsed.html) if parsed.html else None,
+        headers={k: v for k, v in parsed.headers.items() if k in KEPT_HEADERS},
         attachments=tuple(
             AttachmentInfo(
                 filename=a.filename,

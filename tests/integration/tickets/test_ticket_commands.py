@@ -403,3 +403,29 @@ async def test_queue_watchers_hold_their_role_on_every_ticket_and_travel_in_even
     events = await tap.wait_for(2)
     assert events[1].payload["queue"]["ccs"] == [observer]
     assert events[1].payload["queue"]["admin_ccs"] == ["chef.achats@example.org"]
+
+
+async def test_lists_hold_only_what_the_actor_may_see(
+    wired: tuple[TicketService, EventTap], ticket_id: int
+) -> None:
+    service, _ = wired
+    member = "lecteur@example.org"
+    await service.upsert_user(
+        rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email=member, groups=("lecteurs",))
+    )
+    assert (await service.list_tickets(rpc.ListTickets(actor=member)))["count"] == 0
+    await service.grant(
+        rpc.GrantChange(
+            actor=rpc.SYSTEM_ACTOR,
+            right="ShowTicket",
+            kind="group",
+            name="lecteurs",
+            queue="achats",
+        )
+    )
+    listed = await service.list_tickets(rpc.ListTickets(actor=member))
+    assert [t["id"] for t in listed["data"]] == [ticket_id]
+    mine = await service.list_tickets(rpc.ListTickets(actor=REQUESTOR))
+    assert [t["id"] for t in mine["data"]] == [ticket_id]
+    await service.upsert_user(rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email="bob@example.net"))
+    assert (await service.list_tickets(rpc.ListTickets(actor="bob@example.net")))["count"] == 0
