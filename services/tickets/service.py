@@ -153,6 +153,8 @@ def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
             return commands.Move(need("queue"))
         case "set_due":
             return commands.SetDue(need("due"))
+        case "set_starts":
+            return commands.SetStarts(need("starts"))
         case "merge":  # two tickets: see TicketService._merge
             raise InvalidInputError("merge is not a single-ticket command")
     raise InvalidInputError(f"unknown action {cmd.action!r}")  # pragma: no cover

@@ -49,6 +49,7 @@ class TicketSnapshot(_Frozen):
     links: dict[str, list[int]] = Field(default_factory=dict)
     custom_fields: dict[str, str] = Field(default_factory=dict)
     due: str | None = None
+    starts: str | None = None
     merged_into: int | None = None
     version: int = Field(ge=1)
 

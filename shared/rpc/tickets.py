@@ -73,6 +73,7 @@ TicketAction = Literal[
     "forward",
     "move",
     "set_due",
+    "set_starts",
     "merge",
 ]
 
@@ -99,6 +100,7 @@ class TicketCommand(_Model):
     to: tuple[str, ...] | None = None
     queue: str | None = None
     due: str | None = None
+    starts: str | None = None
 
 
 class CreateTicket(_Model):

@@ -101,3 +101,12 @@ def test_merging_unites_watchers_and_message_ids_and_refuses_nonsense() -> None:
         merge_in(target, gone, context())
     with pytest.raises(PermissionDeniedError, match="ModifyTicket"):
         merge_in(target, source, context(Actor(ALICE)))
+
+
+def test_a_start_date_is_set_like_the_due_date() -> None:
+    from services.tickets.domain.commands import SetStarts
+
+    after, txn = decide(ticket(), SetStarts("2026-12-01"), context())
+    assert after.starts == "2026-12-01" and (txn.note, txn.new_value) == ("starts", "2026-12-01")
+    with pytest.raises(ConflictError, match="already the starts date"):
+        decide(after, SetStarts("2026-12-01"), context())

@@ -101,6 +101,7 @@ def test_snapshot_carries_every_public_field_of_the_ticket() -> None:
         "links": {"DependsOn": [], "MemberOf": [], "RefersTo": []},
         "custom_fields": {},
         "due": None,
+        "starts": None,
         "merged_into": None,
         "version": 9,
     }

@@ -66,6 +66,7 @@ TICKET_FIELDS: dict[str, Any] = {
     "updated": {"type": "date"},
     "resolved": {"type": "date"},
     "due": {"type": "date"},
+    "starts": {"type": "date"},
     "merged_into": {"type": "long"},
     # Values by field name; names vary per queue, so they are mapped as they come (exact).
     "custom_fields": {"type": "object", "dynamic": True},

@@ -109,6 +109,11 @@ class SetDue:
 
 
 @dataclass(frozen=True)
+class SetStarts:
+    starts: str  # YYYY-MM-DD, or empty to clear: when work on the ticket may begin
+
+
+@dataclass(frozen=True)
 class SetCustomField:
     name: str
     value: str  # empty clears the field
@@ -132,6 +137,7 @@ Command = (
     | Forward
     | Move
     | SetDue
+    | SetStarts
 )
 
 
@@ -355,16 +361,21 @@ def decide(ticket: Ticket, command: Command, ctx: Context) -> tuple[Ticket, Tran
             return after, _txn(
                 ticket, after, ctx, "set", note="queue", old_value=ticket.queue, new_value=queue
             )
-        case SetDue(due=due):
-            _require(ctx, ticket, "ModifyTicket")
-            due_date = _iso_date(due) if due.strip() else None
-            if due_date == ticket.due:
-                raise ConflictError("that is already the due date")
-            after = ticket.with_changes(ctx.now, due=due_date)
-            return after, _txn(
-                ticket, after, ctx, "set", note="due", old_value=ticket.due, new_value=due_date
-            )
+        case SetDue(due=value):
+            return _set_date(ticket, ctx, "due", value)
+        case SetStarts(starts=value):
+            return _set_date(ticket, ctx, "starts", value)
     raise InvalidInputError(f"unknown command {command!r}")  # pragma: no cover
+
+
+def _set_date(ticket: Ticket, ctx: Context, name: str, value: str) -> tuple[Ticket, Transaction]:
+    _require(ctx, ticket, "ModifyTicket")
+    new = _iso_date(value) if value.strip() else None
+    old = getattr(ticket, name)
+    if new == old:
+        raise ConflictError(f"that is already the {name} date")
+    after = ticket.with_changes(ctx.now, **{name: new})
+    return after, _txn(ticket, after, ctx, "set", note=name, old_value=old, new_value=new)
 
 
 def _iso_date(value: str) -> str:

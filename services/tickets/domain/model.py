@@ -55,6 +55,7 @@ class Ticket:
     # RefersTo; the reverse side (DependedOnBy, Members, ReferredToBy) is found by query.
     links: tuple[tuple[str, int], ...] = field(default=())
     due: str | None = None  # YYYY-MM-DD
+    starts: str | None = None  # YYYY-MM-DD
     # Set when this ticket was merged into another: its number then leads there.
     merged_into: int | None = None
     # Custom field values by the field's name as the queue defines it.
@@ -77,6 +78,7 @@ class Ticket:
             links={kind: [t for k, t in self.links if k == kind] for kind in LINK_KINDS},
             custom_fields=dict(self.custom_fields),
             due=self.due,
+            starts=self.starts,
             merged_into=self.merged_into,
             version=self.version,
         )
