@@ -129,15 +129,17 @@ async def test_two_concurrent_writers_lose_no_update_over_100_rounds(
             versions.append(result["ticket"]["version"])
         return versions
 
-    a, b = await asyncio.gather(writer(AGENT, 50), writer(OTHER_AGENT, 50))
+    rounds = 100
+    a, b = await asyncio.gather(writer(AGENT, rounds), writer(OTHER_AGENT, rounds))
     assert a == sorted(a) and b == sorted(b)  # each writer sees versions strictly increase
-    assert len(set(a) | set(b)) == 100  # no two writes took the same version
+    assert len(set(a) | set(b)) == 2 * rounds  # no two writes took the same version
+    writes = 2 * rounds
     history = await service.history(rpc.TicketRef(actor=AGENT, id=ticket_id))
-    assert [h["seq"] for h in history] == list(range(1, 102))
+    assert [h["seq"] for h in history] == list(range(1, writes + 2))
     ticket = await store.catch_up(ticket_id)
-    assert ticket is not None and ticket.version == 101
-    events = await tap.wait_for(101)
-    assert len({e.id for e in events}) == 101
+    assert ticket is not None and ticket.version == writes + 1
+    events = await tap.wait_for(writes + 1)
+    assert len({e.id for e in events}) == writes + 1
 
 
 async def test_every_transaction_has_exactly_one_event_after_a_crash_before_publish(
