@@ -303,6 +303,9 @@ class TicketService:
             return {"_id": txn.id, "ticket_after": after}
         raise RetryableError(f"ticket busy: gave up after {MAX_CONCURRENCY_RETRIES} attempts")
 
+    async def _queues_by_name(self) -> dict[str, Queue]:
+        return {q.name: q for q in await self._queues()}
+
     async def _queues(self) -> list[Queue]:
         queues: list[Queue] = await self._cached("queues", self._store.queues_all)
         return queues
@@ -375,7 +378,7 @@ class TicketService:
             if isinstance(command, commands.Assign) and command.owner != NOBODY:
                 assignee = await self._known_actor(command.owner)
             instance = await self._instance()
-            queues = {q.name: q for q in await self._queues()}
+            queues = await self._queues_by_name()
             grants = await self._grants()
 
             async def decide_command() -> tuple[Ticket, Transaction, Envelope[Any]]:
@@ -401,14 +404,7 @@ class TicketService:
                     queue_admin_ccs=queues[ticket.queue].admin_ccs,
                 )
                 after, txn = commands.decide(ticket, command, context)
-                event = ticket_event(
-                    after,
-                    txn,
-                    queues[after.queue],
-                    instance["rtname"],
-                    correlation_id=current_correlation_id() or f"command-{cmd.command_id}",
-                )
-                return after, txn, event
+                return after, txn, self._command_event(after, txn, queues, instance, cmd.command_id)
 
             existing = await self._record(idem_key, decide_command)
         return self._command_result(existing)
@@ -419,7 +415,7 @@ class TicketService:
         existing = await self._already_recorded(idem_key)
         if existing is None:
             actor = await self.actor(cmd.actor)
-            queues = {q.name: q for q in await self._queues()}
+            queues = await self._queues_by_name()
             if cmd.queue not in queues:
                 raise NotFoundError(f"queue {cmd.queue} does not exist")
             queue = queues[cmd.queue]
@@ -447,14 +443,7 @@ class TicketService:
                 after, txn = commands.create(command, ticket_id, context)
                 for address in (*after.requestors, *after.ccs, *after.admin_ccs):
                     await self._store.ensure_user(address, context.now)
-                event = ticket_event(
-                    after,
-                    txn,
-                    queue,
-                    instance["rtname"],
-                    correlation_id=current_correlation_id() or f"command-{cmd.command_id}",
-                )
-                return after, txn, event
+                return after, txn, self._command_event(after, txn, queues, instance, cmd.command_id)
 
             existing = await self._record(idem_key, decide_create)
         return self._command_result(existing)
@@ -514,7 +503,7 @@ class TicketService:
             raise InvalidInputError("merge needs 'target'")
         target_id = cmd.target
         instance = await self._instance()
-        queues = {q.name: q for q in await self._queues()}
+        queues = await self._queues_by_name()
         grants = await self._grants()
 
         async def load() -> tuple[Ticket, Ticket]:
@@ -532,12 +521,12 @@ class TicketService:
         async def absorb() -> tuple[Ticket, Transaction, Envelope[Any]]:
             source, target = await load()
             after, txn = commands.merge_in(target, source, context())
-            return after, txn, self._command_event(after, txn, queues, instance, cmd)
+            return after, txn, self._command_event(after, txn, queues, instance, cmd.command_id)
 
         async def mark() -> tuple[Ticket, Transaction, Envelope[Any]]:
             source, target = await load()
             after, txn = commands.merge_away(source, target, context())
-            return after, txn, self._command_event(after, txn, queues, instance, cmd)
+            return after, txn, self._command_event(after, txn, queues, instance, cmd.command_id)
 
         await self._record(f"command:{cmd.command_id}:into", absorb)
         return self._command_result(await self._record(f"command:{cmd.command_id}", mark))
@@ -548,14 +537,14 @@ class TicketService:
         txn: Transaction,
         queues: dict[str, Queue],
         instance: dict[str, Any],
-        cmd: rpc.TicketCommand,
+        command_id: str,
     ) -> Envelope[Any]:
         return ticket_event(
             after,
             txn,
             queues[after.queue],
             instance["rtname"],
-            correlation_id=current_correlation_id() or f"command-{cmd.command_id}",
+            correlation_id=current_correlation_id() or f"command-{command_id}",
         )
 
     async def _known_actor(self, email: str) -> Actor | None:
