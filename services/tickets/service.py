@@ -382,11 +382,11 @@ class TicketService:
             grants = await self._grants()
 
             async def decide_command() -> tuple[Ticket, Transaction, Envelope[Any]]:
-                ticket = await self._store.get_ticket(cmd.ticket)
+                ticket = await self._effective(cmd.ticket)  # a merged number leads on
                 if ticket is None or (
                     ticket.status == "deleted"
                     and not actor.is_admin
-                    and not (isinstance(command, commands.SetStatus))
+                    and not isinstance(command, commands.SetStatus)
                 ):
                     raise NotFoundError(f"ticket #{cmd.ticket} does not exist")
                 depends_on, children = await self._resolve_blockers(ticket, command)

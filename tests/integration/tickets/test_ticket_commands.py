@@ -377,6 +377,9 @@ async def test_merging_brings_history_and_watchers_and_the_old_number_keeps_thre
     assert events[-1].payload["ticket"]["id"] == target
     with pytest.raises(ConflictError, match="merged"):
         await service.execute(command(ticket_id, "merge", target=target))
+    # A command on the old number acts on the ticket it became.
+    commented = await service.execute(command(ticket_id, "comment", text="Sur l'ancien numéro"))
+    assert commented["ticket"]["id"] == target
 
 
 async def test_queue_watchers_hold_their_role_on_every_ticket_and_travel_in_events(
