@@ -42,6 +42,14 @@ async def broker(vhost: str) -> AsyncIterator[Any]:
     await broker.stop()
 
 
+async def start_consuming(broker: Any, handler: Any) -> None:
+    """Subscribe ``handler`` to the tickets' mail queue, with the whole topology, and start."""
+    register_consumer(broker, TICKETS_MAIL, handler, service="t", publish_timeout=5, description="")
+    await broker.connect()
+    await declare_topology(broker)
+    await broker.start()
+
+
 def sample_envelope() -> Envelope[Any]:
     return Envelope.wrap(mail_received(raw_mail()), producer="test", correlation_id="c-1")
 
@@ -89,10 +97,7 @@ async def test_a_failing_handler_is_retried_after_a_delay_then_succeeds(
         if len(calls) == 1:
             raise ConnectionError("database briefly away")
 
-    register_consumer(broker, TICKETS_MAIL, flaky, service="t", publish_timeout=5, description="")
-    await broker.connect()
-    await declare_topology(broker)
-    await broker.start()
+    await start_consuming(broker, flaky)
     envelope = sample_envelope()
     await EventPublisher(broker, timeout=5).publish(envelope)
 
@@ -109,10 +114,7 @@ async def test_a_permanent_failure_goes_to_the_dead_letter_queue_with_its_reason
     async def refuse(envelope: AnyEnvelope) -> None:
         raise PermanentError("this mail can never be recorded")
 
-    register_consumer(broker, TICKETS_MAIL, refuse, service="t", publish_timeout=5, description="")
-    await broker.connect()
-    await declare_topology(broker)
-    await broker.start()
+    await start_consuming(broker, refuse)
     envelope = sample_envelope()
     await EventPublisher(broker, timeout=5).publish(envelope)
     parked = await get_one(vhost, TICKETS_MAIL.dead_letter_queue.name)
@@ -129,10 +131,7 @@ async def test_a_message_that_is_not_an_envelope_is_parked_not_dropped(
     async def never(envelope: AnyEnvelope) -> None:  # pragma: no cover - must not run
         raise AssertionError("called")
 
-    register_consumer(broker, TICKETS_MAIL, never, service="t", publish_timeout=5, description="")
-    await broker.connect()
-    await declare_topology(broker)
-    await broker.start()
+    await start_consuming(broker, never)
     await publish_confirmed(broker, {"hello": "world"}, routing_key=TICKETS_MAIL.name, timeout=5)
     parked = await get_one(vhost, TICKETS_MAIL.dead_letter_queue.name)
     assert json.loads(parked.body) == {"hello": "world"}

@@ -38,7 +38,7 @@ class Catcher:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        self.mails.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        self.mails.append((list(envelope.rcpt_tos), message))
         return "250 OK"
 
 

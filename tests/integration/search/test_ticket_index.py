@@ -49,7 +49,7 @@ def event(
             id=ticket_id,
             queue="achats",
             subject=subject,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             requestors=(requestor,),
             created=NOW,
             updated=NOW,

@@ -61,3 +61,12 @@ def ticket_command(ticket: int, action: str, actor: str, **params: Any) -> rpc.T
         action=action,
         **params,
     )
+
+
+def queue_change(name: str = "achats", **changes: Any) -> rpc.UpsertQueue:
+    """An administrator's edit of a queue (``achats`` keeps its usual addresses)."""
+    addresses = {
+        "correspond_address": f"{name}@tickets.example.org",
+        "comment_address": f"{name}-comment@tickets.example.org",
+    }
+    return rpc.UpsertQueue(actor=rpc.SYSTEM_ACTOR, name=name, **{**addresses, **changes})

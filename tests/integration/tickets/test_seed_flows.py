@@ -8,7 +8,7 @@ from typing import Any
 
 from services.tickets.service import TicketService
 from shared.rpc import tickets as rpc
-from tests.integration.tickets.support import EventTap, ticket_command
+from tests.integration.tickets.support import EventTap, queue_change, ticket_command
 
 AGENT = "acheteur@example.org"
 REQUESTOR = "demandeur@antenne.example.org"
@@ -23,15 +23,8 @@ async def setup(service: TicketService) -> None:
         rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email=AGENT, privileged=True, password="x")
     )
     await service.upsert_queue(
-        rpc.UpsertQueue(
-            actor=rpc.SYSTEM_ACTOR,
-            name="achats",
-            correspond_address="achats@tickets.example.org",
-            comment_address="achats-comment@tickets.example.org",
-            custom_fields=(
-                rpc.CustomFieldSpec(name="DEM LOG"),
-                rpc.CustomFieldSpec(name="COM LOG"),
-            ),
+        queue_change(
+            custom_fields=(rpc.CustomFieldSpec(name="DEM LOG"), rpc.CustomFieldSpec(name="COM LOG"))
         )
     )
     await service.upsert_user(rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email=REQUESTOR))
@@ -41,20 +34,23 @@ def act(ticket: int, action: str, actor: str = AGENT, **params: Any) -> rpc.Tick
     return ticket_command(ticket, action, actor, **params)
 
 
+async def open_ticket(service: TicketService, actor: str, **fields: Any) -> dict[str, Any]:
+    return await service.create(
+        rpc.CreateTicket(command_id=f"flow-{uuid.uuid4()}", actor=actor, queue="achats", **fields)
+    )
+
+
 async def test_purchase_request_from_dem_log_to_delivery(
     wired: tuple[TicketService, EventTap],
 ) -> None:
     service, tap = wired
     await setup(service)
-    created = await service.create(
-        rpc.CreateTicket(
-            command_id=f"flow-{uuid.uuid4()}",
-            actor=REQUESTOR,
-            queue="achats",
-            subject="Achat de 3 portables pour l'antenne",
-            text="Demande saisie dans CODA.",
-            custom_fields={"DEM LOG": "DL-2026-118"},
-        )
+    created = await open_ticket(
+        service,
+        REQUESTOR,
+        subject="Achat de 3 portables pour l'antenne",
+        text="Demande saisie dans CODA.",
+        custom_fields={"DEM LOG": "DL-2026-118"},
     )
     ticket = created["ticket"]["id"]
     assert created["ticket"]["requestors"] == [REQUESTOR]
@@ -99,15 +95,12 @@ async def test_quote_request_the_supplier_is_an_observer_and_answers(
 ) -> None:
     service, tap = wired
     await setup(service)
-    created = await service.create(
-        rpc.CreateTicket(
-            command_id=f"flow-{uuid.uuid4()}",
-            actor=AGENT,
-            queue="achats",
-            subject="Demande de devis : 12 écrans 27 pouces",
-            text="Bonjour, merci de nous faire une offre.",
-            ccs=(SUPPLIER,),
-        )
+    created = await open_ticket(
+        service,
+        AGENT,
+        subject="Demande de devis : 12 écrans 27 pouces",
+        text="Bonjour, merci de nous faire une offre.",
+        ccs=(SUPPLIER,),
     )
     ticket = created["ticket"]["id"]
     assert created["ticket"]["ccs"] == [SUPPLIER]

@@ -14,7 +14,7 @@ from services.tickets.service import TicketService
 from shared.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from shared.events.envelope import Envelope
 from shared.rpc import tickets as rpc
-from tests.integration.tickets.support import EventTap, envelope_of, ticket_command
+from tests.integration.tickets.support import EventTap, envelope_of, queue_change, ticket_command
 from tests.support import raw_mail
 
 AGENT = "agent@example.org"
@@ -244,11 +244,7 @@ async def test_custom_fields_are_typed_by_the_queue_and_validated(
 ) -> None:
     service, tap = wired
     await service.upsert_queue(
-        rpc.UpsertQueue(
-            actor=rpc.SYSTEM_ACTOR,
-            name="achats",
-            correspond_address="achats@tickets.example.org",
-            comment_address="achats-comment@tickets.example.org",
+        queue_change(
             custom_fields=(
                 rpc.CustomFieldSpec(name="DEM LOG"),
                 rpc.CustomFieldSpec(name="Livraison", type="date"),
@@ -286,9 +282,8 @@ async def test_forward_move_and_due_date(
 ) -> None:
     service, tap = wired
     await service.upsert_queue(
-        rpc.UpsertQueue(
-            actor=rpc.SYSTEM_ACTOR,
-            name="informatique",
+        queue_change(
+            "informatique",
             correspond_address="info@tickets.example.org",
             comment_address="info-comment@tickets.example.org",
         )
@@ -391,14 +386,7 @@ async def test_queue_watchers_hold_their_role_on_every_ticket_and_travel_in_even
     with pytest.raises(PermissionDeniedError):
         await service.get_ticket(rpc.TicketRef(actor=observer, id=ticket_id))
     await service.upsert_queue(
-        rpc.UpsertQueue(
-            actor=rpc.SYSTEM_ACTOR,
-            name="achats",
-            correspond_address="achats@tickets.example.org",
-            comment_address="achats-comment@tickets.example.org",
-            ccs=(observer,),
-            admin_ccs=("Chef.Achats@example.org",),
-        )
+        queue_change(ccs=(observer,), admin_ccs=("Chef.Achats@example.org",))
     )
     # As a queue Cc, the observer sees and may answer every ticket of the queue.
     assert (await service.get_ticket(rpc.TicketRef(actor=observer, id=ticket_id)))[
