@@ -26,7 +26,7 @@ from shared.topology import EVENTS_EXCHANGE
 log = logging.getLogger(__name__)
 
 
-def build_broker_for_docs(settings: IngestSettings) -> RabbitBroker:
+def build_ingest_broker(settings: IngestSettings) -> RabbitBroker:
     broker = build_broker(settings)
     broker.publisher(
         exchange=EVENTS_EXCHANGE,
@@ -40,11 +40,11 @@ def build_broker_for_docs(settings: IngestSettings) -> RabbitBroker:
 
 
 def asyncapi(settings: IngestSettings) -> AsyncAPI:
-    return AsyncAPI(build_broker_for_docs(settings), title="Guichet ingest", version="0.1.0")
+    return AsyncAPI(build_ingest_broker(settings), title="Guichet ingest", version="0.1.0")
 
 
 def build_app(settings: IngestSettings) -> FastAPI:
-    broker = build_broker_for_docs(settings)
+    broker = build_ingest_broker(settings)
     store = FileRawStore(settings.spool_dir)
     rpc = RpcClient(settings.broker_url, timeout=settings.rpc_timeout_seconds, name="ingest")
     routes = RouteCache(rpc, settings.spool_dir / "routes.json")

@@ -45,8 +45,5 @@ class FileRawStore:
         finally:
             os.close(dir_fd)
 
-    async def load(self, sha256: str) -> bytes:
-        return await asyncio.to_thread(self._path(sha256).read_bytes)
-
     def writable(self) -> bool:
         return os.access(self._dir, os.W_OK)
