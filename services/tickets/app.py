@@ -38,6 +38,7 @@ def build_app(settings: TicketsSettings) -> FastAPI:
         EventPublisher(broker, timeout=settings.publish_timeout_seconds),
         relay_grace=timedelta(seconds=settings.relay_grace_seconds),
         attachments=GridFsAttachmentStore(mongo, settings.database_name("tickets")),
+        trusted_authserv_ids=settings.trusted_authserv_id_list(),
     )
     handlers.register(broker, service, publish_timeout=settings.publish_timeout_seconds)
     tasks = BackgroundTasks()

@@ -64,6 +64,7 @@ def register(
         (rpc.HOME_COUNTS, _endpoint(rpc.ActorOnly, call("home_counts")), "Home page counts."),
         (rpc.TICKET_COMMAND, _endpoint(rpc.TicketCommand, call("execute")), "Act on a ticket."),
         (rpc.GET_HISTORY, _endpoint(rpc.TicketRef, call("history")), "A ticket's transactions."),
+        (rpc.GET_ATTACHMENT, _endpoint(rpc.AttachmentRef, call("attachment")), "A file's bytes."),
         (rpc.AUTHENTICATE, _endpoint(rpc.Credentials, call("authenticate")), "Check a password."),
         (rpc.ADMIN_SET_INSTANCE, _endpoint(rpc.SetInstance, call("set_instance")), "Set rtname."),
         (rpc.ADMIN_UPSERT_QUEUE, _endpoint(rpc.UpsertQueue, call("upsert_queue")), "Edit a queue."),

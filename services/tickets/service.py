@@ -8,6 +8,7 @@ its event (at least once; consumers are idempotent).
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import logging
 import time
@@ -24,7 +25,22 @@ from services.tickets.adapters.passwords import hash_password, verify_password
 from services.tickets.domain import commands
 from services.tickets.domain.custom_fields import CustomFieldDefinition
 from services.tickets.domain.lifecycle import LinkedTicket
-from services.tickets.domain.mail_decisions import add_mail_to_ticket, open_ticket, sender_of
+from services.tickets.domain.mail_commands import (
+    CommandBlock,
+    command_outcome,
+    error_outcome,
+    extract_commands,
+    line_outcome,
+    plan_command,
+)
+from services.tickets.domain.mail_decisions import (
+    add_mail_to_ticket,
+    is_on_ticket,
+    new_ccs_from_mail,
+    open_ticket,
+    record_bounce,
+    sender_of,
+)
 from services.tickets.domain.mail_threading import thread_mail, ticket_ids_in_our_message_ids
 from services.tickets.domain.model import Queue, Ticket, Transaction
 from services.tickets.domain.rights import (
@@ -46,11 +62,21 @@ from shared.errors import (
     PermanentError,
     PermissionDeniedError,
     RetryableError,
+    UserError,
 )
 from shared.events.envelope import AnyEnvelope, Envelope
 from shared.events.mail import MailReceived
-from shared.events.ticket import NOBODY, TICKET_TXN_EVENTS, TransactionInfo
-from shared.mail.addresses import normalize_address
+from shared.events.ticket import (
+    NOBODY,
+    TICKET_TXN_EVENTS,
+    CommandOutcomeKind,
+    MailCommandOutcome,
+    MailFacts,
+    TransactionInfo,
+)
+from shared.mail.addresses import is_mailer_daemon, normalize_address
+from shared.mail.authentication import authentication_of, header_values
+from shared.mail.delivery_reports import DeliveryReport, read_delivery_report
 from shared.mail.parsing import ParsedMail, parse_mail
 from shared.mail.subject_tag import find_ticket_ids
 from shared.messaging import EventPublisher
@@ -94,6 +120,7 @@ def ticket_event(
             old_value=txn.old_value,
             new_value=txn.new_value,
             note=txn.note,
+            mail=txn.mail,
         ),
         queue=queue.info(rtname),
         loop=mail.loop if mail else None,
@@ -167,6 +194,28 @@ def queue_for_address(queues: list[Queue], address: str) -> Queue:
     raise PermanentError(f"no queue serves {address} any more")
 
 
+@dataclasses.dataclass
+class _MailIntake:
+    """One mail on its way into a ticket: what was read from it, who sent it, and what
+    the steps of its recording learn (the threading decision, the folded new ticket)."""
+
+    mail: MailReceived
+    envelope: Envelope[MailReceived]
+    queue: Queue
+    queues: list[Queue]
+    instance: dict[str, Any]
+    parsed: ParsedMail
+    actor: Actor
+    facts: MailFacts
+    block: CommandBlock
+    threading_note: str = ""
+    folded: Ticket | None = None
+
+    @property
+    def system_addresses(self) -> set[str]:
+        return {a for q in self.queues for a in (q.correspond_address, q.comment_address)}
+
+
 class TicketService:
     def __init__(
         self,
@@ -177,8 +226,11 @@ class TicketService:
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         relay_grace: timedelta = timedelta(seconds=5),
         attachments: GridFsAttachmentStore | None = None,
+        trusted_authserv_ids: tuple[str, ...] = (),
     ) -> None:
         self._attachments = attachments
+        # The site's own MTAs: only their Authentication-Results headers are believed.
+        self._trusted_authserv_ids = trusted_authserv_ids
         self._store = store
         self._publisher = publisher
         self._clock = clock
@@ -195,71 +247,321 @@ class TicketService:
         # the transactions on insert (see _record), which costs nothing on the usual path.
         queues = await self._queues()
         queue = queue_for_address(queues, mail.recipient)
-        system_addresses = {a for q in queues for a in (q.correspond_address, q.comment_address)}
         instance = await self._instance()
-        rtname = instance["rtname"]
-        parsed = await asyncio.to_thread(parse_mail, mail.raw_bytes())
+        raw = mail.raw_bytes()
+        parsed = await asyncio.to_thread(parse_mail, raw)
         if self._attachments is not None:
             # Contents first: a transaction never names a file that is not stored.
             for attachment in parsed.attachments:
                 await self._attachments.put(attachment)
         sender = sender_of(parsed, mail.mail_from)
+        report = read_delivery_report(
+            raw,
+            from_mailer_daemon=mail.loop.mailer_daemon or is_mailer_daemon(parsed.from_address),
+        )
+        if report is not None:
+            await self._record_delivery_report(envelope, parsed, report, instance)
+            return
         await self._store.ensure_user(sender, self._clock())
-        sender_user = await self._store.get_user(sender)
-        sender_is_agent = bool(sender_user and sender_user.get("privileged"))
+        actor = await self.actor(sender)
+        block = extract_commands(parsed.text)
+        if block.lines and await self._already_recorded(mail.mail_key) is not None:
+            return  # a redelivery: its commands must not run again on today's ticket
+        if block.lines:  # the lines are recorded as outcomes, not as the message's text
+            parsed = dataclasses.replace(parsed, text=block.text, html=None)
+        facts = MailFacts(
+            sender=sender,
+            authentication=authentication_of(
+                header_values(raw, "Authentication-Results"),
+                parsed.from_address,
+                self._trusted_authserv_ids,
+            ),
+            defects=parsed.defects,
+        )
+        intake = _MailIntake(mail, envelope, queue, queues, instance, parsed, actor, facts, block)
+        ticket = await self._ticket_of_mail(intake)
+        if ticket is None:
+            await self._record(mail.mail_key, lambda: self._decide_new_ticket(intake))
+            return
+        outcomes, steps = await self._try_mail_commands(ticket, intake)
+        for index, command in steps:
+            if isinstance(command, commands.AddWatcher | commands.RemoveWatcher):
+                await self._mail_step(intake, ticket.id, index, command)
+        await self._record(
+            mail.mail_key, lambda: self._decide_mail_on_ticket(ticket.id, intake, outcomes)
+        )
+        for index, command in steps:
+            if not isinstance(command, commands.AddWatcher | commands.RemoveWatcher):
+                await self._mail_step(intake, ticket.id, index, command)
 
-        async def decide_mail() -> tuple[Ticket, Transaction, Envelope[Any]]:
-            # The mail's own Message-ID counts too: the same mail sent to both addresses
-            # of a queue lands on one ticket, once per address.
-            seen_ids = [*parsed.in_reply_to, *parsed.references, *filter(None, [parsed.message_id])]
-            by_message_id = await self._store.ticket_by_message_ids(seen_ids)
-            candidates = await self._candidate_tickets(parsed, instance, by_message_id)
-            decision = thread_mail(
-                subject=parsed.subject,
-                referenced_ids=(*parsed.in_reply_to, *parsed.references),
-                rtnames=[rtname, *instance.get("extra_rtnames", [])],
-                queue=queue.name,
-                ticket_queues=candidates,
-                ticket_by_message_id=by_message_id,
+    async def _ticket_of_mail(self, intake: _MailIntake) -> Ticket | None:
+        """The ticket a mail belongs to (tag, then Message-IDs), or None for a new one."""
+        parsed, instance = intake.parsed, intake.instance
+        # The mail's own Message-ID counts too: the same mail sent to both addresses of a
+        # queue lands on one ticket, once per address.
+        seen_ids = [*parsed.in_reply_to, *parsed.references, *filter(None, [parsed.message_id])]
+        by_message_id = await self._store.ticket_by_message_ids(seen_ids)
+        candidates = await self._candidate_tickets(parsed, instance, by_message_id)
+        decision = thread_mail(
+            subject=parsed.subject,
+            referenced_ids=(*parsed.in_reply_to, *parsed.references),
+            rtnames=[instance["rtname"], *instance.get("extra_rtnames", [])],
+            queue=intake.queue.name,
+            ticket_queues=candidates,
+            ticket_by_message_id=by_message_id,
+        )
+        intake.threading_note = decision.reason
+        if decision.ticket_id is None:
+            return None
+        return await self._effective(decision.ticket_id)
+
+    def _mail_event(self, after: Ticket, txn: Transaction, intake: _MailIntake) -> Envelope[Any]:
+        return ticket_event(
+            after,
+            txn,
+            {q.name: q for q in intake.queues}.get(after.queue, intake.queue),
+            intake.instance["rtname"],
+            correlation_id=intake.envelope.correlation_id,
+            causation_id=str(intake.envelope.id),
+            mail=intake.mail,
+        )
+
+    async def _decide_new_ticket(
+        self, intake: _MailIntake
+    ) -> tuple[Ticket, Transaction, Envelope[Any]]:
+        """A new ticket from a mail; its commands are folded into it (the Ccs a command
+        names are Ccs of the creation, so they receive the creating message)."""
+        now = self._clock()
+        opened, txn = open_ticket(
+            ticket_id=await self._store.reserve_ticket_id(intake.mail.mail_key),
+            txn_id=self._new_id(),
+            queue=intake.queue,
+            parsed=intake.parsed,
+            sender=intake.facts.sender,
+            now=now,
+            threading_note=intake.threading_note,
+            system_addresses=intake.system_addresses,
+            facts=intake.facts,
+        )
+        outcomes, _ = await self._try_mail_commands(opened, intake, creating=True)
+        after = dataclasses.replace(intake.folded or opened, version=1, updated=now)
+        for address in {*after.requestors, *after.ccs, *after.admin_ccs} - {intake.facts.sender}:
+            await self._store.ensure_user(address, now)
+        assert txn.mail is not None  # open_ticket always records the facts it is given
+        txn = dataclasses.replace(
+            txn, mail=txn.mail.model_copy(update={"commands": tuple(outcomes)})
+        )
+        return after, txn, self._mail_event(after, txn, intake)
+
+    async def _decide_mail_on_ticket(
+        self, ticket_id: int, intake: _MailIntake, outcomes: list[MailCommandOutcome]
+    ) -> tuple[Ticket, Transaction, Envelope[Any]]:
+        ticket = await self._effective(ticket_id)
+        if ticket is None:  # pragma: no cover - tickets are never removed
+            raise RetryableError(f"ticket #{ticket_id} vanished")
+        queue = {q.name: q for q in intake.queues}.get(ticket.queue, intake.queue)
+        actor = intake.actor
+        is_agent = actor.privileged or actor.is_admin
+        on_ticket = is_agent or is_on_ticket(ticket, queue, intake.facts.sender)
+        kind = "comment" if intake.mail.recipient_kind == "comment" else "correspond"
+        note = intake.threading_note
+        commented = any(o.command == "Operation" and o.outcome == "applied" for o in outcomes)
+        if commented and intake.block.operation == "comment":
+            kind = "comment"
+        elif not on_ticket and queue.unknown_sender == "comment" and kind == "correspond":
+            kind = "comment"
+            note += "; the sender is not on the ticket: recorded as a comment"
+        new_ccs: tuple[str, ...] = ()
+        if kind == "correspond" and queue.ccs_from_replies:
+            new_ccs = new_ccs_from_mail(
+                intake.parsed, ticket, intake.facts.sender, intake.system_addresses
             )
-            now = self._clock()
-            ticket = None
-            if decision.ticket_id is not None:
-                ticket = await self._effective(decision.ticket_id)
-            if ticket is None:
-                after, txn = open_ticket(
-                    ticket_id=await self._store.reserve_ticket_id(mail.mail_key),
-                    txn_id=self._new_id(),
-                    queue=queue,
-                    parsed=parsed,
-                    sender=sender,
-                    now=now,
-                    threading_note=decision.reason,
-                    system_addresses=system_addresses,
-                )
-            else:
-                after, txn = add_mail_to_ticket(
-                    ticket,
-                    txn_id=self._new_id(),
-                    kind="comment" if mail.recipient_kind == "comment" else "correspond",
-                    parsed=parsed,
-                    sender=sender,
-                    now=now,
-                    threading_note=decision.reason,
-                    sender_is_agent=sender_is_agent,
-                )
+            for address in new_ccs:
+                await self._store.ensure_user(address, self._clock())
+        facts = intake.facts.model_copy(
+            update={"sender_on_ticket": on_ticket, "commands": tuple(outcomes)}
+        )
+        after, txn = add_mail_to_ticket(
+            ticket,
+            txn_id=self._new_id(),
+            kind=kind,
+            parsed=intake.parsed,
+            sender=intake.facts.sender,
+            now=self._clock(),
+            threading_note=note,
+            sender_is_agent=is_agent,
+            new_ccs=new_ccs,
+            facts=facts,
+        )
+        return after, txn, self._mail_event(after, txn, intake)
+
+    def _commands_refused_because(self, intake: _MailIntake) -> str | None:
+        """Why no command of this mail may run at all, if so."""
+        actor = intake.actor
+        if not (actor.privileged or actor.is_admin):
+            return "commands by mail are for agents only"
+        if (
+            intake.queue.commands_need_authentication
+            and intake.facts.authentication.verdict != "pass"
+        ):
+            return "this queue obeys commands only in mail authenticated by its mail server"
+        return None
+
+    async def _try_mail_commands(
+        self, ticket: Ticket, intake: _MailIntake, *, creating: bool = False
+    ) -> tuple[list[MailCommandOutcome], list[tuple[int, commands.Command]]]:
+        """Each command line's outcome, found by trying them in turn on ``ticket`` in
+        memory, and the commands to record (numbered: their idempotency keys). When
+        ``creating``, the ticket they lead to is kept in ``intake.folded``."""
+        outcomes: list[MailCommandOutcome] = []
+        steps: list[tuple[int, commands.Command]] = []
+        refused_because = self._commands_refused_because(intake)
+        current = ticket
+        for line in intake.block.lines:
+            planned = plan_command(line, intake.facts.sender)
+            if isinstance(planned, MailCommandOutcome):
+                outcomes.append(planned)
+                continue
+            if refused_because is not None:
+                outcomes.append(command_outcome(line, "refused", refused_because))
+                continue
+            if line.name == "Operation":
+                outcomes.append(await self._operation_outcome(current, intake, creating))
+                continue
+            results: list[tuple[CommandOutcomeKind, str]] = []
+            for command in planned.commands:
+                try:
+                    current, _ = await self._decide_as(intake.actor, current, command)
+                except UserError as exc:
+                    results.append((error_outcome(exc), str(exc)))
+                    continue
+                results.append(("applied", ""))
+                steps.append((len(steps), command))
+            outcomes.append(line_outcome(line, results))
+        intake.folded = current if creating else None
+        return outcomes, steps
+
+    async def _operation_outcome(
+        self, ticket: Ticket, intake: _MailIntake, creating: bool
+    ) -> MailCommandOutcome:
+        line = next(x for x in intake.block.lines if x.name == "Operation")
+        if creating and intake.block.operation == "comment":
+            return command_outcome(line, "invalid", "a new ticket starts with correspondence")
+        queue = {q.name: q for q in intake.queues}.get(ticket.queue, intake.queue)
+        right = "CommentOnTicket" if intake.block.operation == "comment" else "ReplyToTicket"
+        if not has_right(
+            intake.actor,
+            right,
+            queue=ticket.queue,
+            grants=await self._grants(),
+            roles=roles_of(intake.actor, ticket, queue.ccs, queue.admin_ccs),
+        ):
+            return command_outcome(line, "refused", f"you lack the right {right}")
+        return command_outcome(line, "applied")
+
+    async def _mail_step(
+        self, intake: _MailIntake, ticket_id: int, index: int, command: commands.Command
+    ) -> None:
+        """Record one command of a mail on its ticket, once (its key: the mail's and its
+        number). Should it no longer apply (the ticket moved on meanwhile), it is skipped:
+        its outcome is already on the mail's transaction."""
+        key = f"{intake.mail.mail_key}:command:{index}"
+        if await self._already_recorded(key) is not None:
+            return
+
+        async def decide_step() -> tuple[Ticket, Transaction, Envelope[Any]]:
+            ticket = await self._effective(ticket_id)
+            if ticket is None:  # pragma: no cover - tickets are never removed
+                raise RetryableError(f"ticket #{ticket_id} vanished")
+            after, txn = await self._decide_as(intake.actor, ticket, command)
+            return after, txn, self._mail_event(after, txn, intake)
+
+        try:
+            await self._record(key, decide_step)
+        except UserError as exc:
+            log.info("a command by mail no longer applies to #%d: %s", ticket_id, exc)
+            return
+        if isinstance(command, commands.AddWatcher):
+            await self._store.ensure_user(normalize_address(command.email), self._clock())
+
+    async def _decide_as(
+        self, actor: Actor, ticket: Ticket, command: commands.Command
+    ) -> tuple[Ticket, Transaction]:
+        """``command`` by ``actor`` on ``ticket``: the domain's decision, with the facts it
+        needs gathered first (queues, grants, the would-be owner, what blocks resolving)."""
+        assignee = None
+        if isinstance(command, commands.Assign) and command.owner != NOBODY:
+            assignee = await self._known_actor(command.owner)
+        queues = await self._queues_by_name()
+        depends_on, children = await self._resolve_blockers(ticket, command)
+        queue = queues[ticket.queue]
+        context = commands.Context(
+            actor=actor,
+            grants=await self._grants(),
+            now=self._clock(),
+            txn_id=self._new_id(),
+            assignee=assignee,
+            depends_on=depends_on,
+            children=children,
+            custom_fields=queue.custom_fields,
+            queues=tuple(queues),
+            queue_ccs=queue.ccs,
+            queue_admin_ccs=queue.admin_ccs,
+        )
+        return commands.decide(ticket, command, context)
+
+    async def _record_delivery_report(
+        self,
+        envelope: Envelope[MailReceived],
+        parsed: ParsedMail,
+        report: DeliveryReport,
+        instance: dict[str, Any],
+    ) -> None:
+        """A bounce goes on the ticket whose mail bounced; never a new ticket. One that
+        names no mail of ours is kept aside for the operator."""
+        mail = envelope.payload
+        names = [instance["rtname"], *instance.get("extra_rtnames", [])]
+        ids = ticket_ids_in_our_message_ids(report.original_message_ids, names)
+        ids += find_ticket_ids(report.original_subject, names)
+        by_message_id = await self._store.ticket_by_message_ids(list(report.original_message_ids))
+        ids += [by_message_id] if by_message_id is not None else []
+        ticket = None
+        for ticket_id in dict.fromkeys(ids):
+            ticket = await self._effective(ticket_id)
+            if ticket is not None:
+                break
+        if ticket is None:
+            log.warning("a delivery report names no ticket of ours; kept aside (%s)", mail.mail_key)
+            await self._store.keep_unplaced_mail(
+                mail.mail_key, spool_ref=mail.spool_ref, reason="delivery report", now=self._clock()
+            )
+            return
+        ticket_id = ticket.id
+        queues = await self._queues_by_name()
+
+        async def decide_bounce() -> tuple[Ticket, Transaction, Envelope[Any]]:
+            current = await self._effective(ticket_id)
+            assert current is not None  # tickets are never removed
+            after, txn = record_bounce(
+                current,
+                txn_id=self._new_id(),
+                parsed=parsed,
+                report=report,
+                sender=sender_of(parsed, mail.mail_from),
+                now=self._clock(),
+            )
             event = ticket_event(
                 after,
                 txn,
-                queue,
-                rtname,
+                queues[after.queue],
+                instance["rtname"],
                 correlation_id=envelope.correlation_id,
                 causation_id=str(envelope.id),
                 mail=mail,
             )
             return after, txn, event
 
-        await self._record(mail.mail_key, decide_mail)
+        await self._record(mail.mail_key, decide_bounce)
 
     async def _already_recorded(self, idem_key: str) -> dict[str, Any] | None:
         existing = await self._store.transaction_by_idem_key(idem_key)
@@ -374,12 +676,8 @@ class TicketService:
         if existing is None:
             actor = await self.actor(cmd.actor)
             command = to_domain_command(cmd)
-            assignee = None
-            if isinstance(command, commands.Assign) and command.owner != NOBODY:
-                assignee = await self._known_actor(command.owner)
             instance = await self._instance()
             queues = await self._queues_by_name()
-            grants = await self._grants()
 
             async def decide_command() -> tuple[Ticket, Transaction, Envelope[Any]]:
                 ticket = await self._effective(cmd.ticket)  # a merged number leads on
@@ -389,21 +687,7 @@ class TicketService:
                     and not isinstance(command, commands.SetStatus)
                 ):
                     raise NotFoundError(f"ticket #{cmd.ticket} does not exist")
-                depends_on, children = await self._resolve_blockers(ticket, command)
-                context = commands.Context(
-                    actor=actor,
-                    grants=grants,
-                    now=self._clock(),
-                    txn_id=self._new_id(),
-                    assignee=assignee,
-                    depends_on=depends_on,
-                    children=children,
-                    custom_fields=queues[ticket.queue].custom_fields,
-                    queues=tuple(queues),
-                    queue_ccs=queues[ticket.queue].ccs,
-                    queue_admin_ccs=queues[ticket.queue].admin_ccs,
-                )
-                after, txn = commands.decide(ticket, command, context)
+                after, txn = await self._decide_as(actor, ticket, command)
                 return after, txn, self._command_event(after, txn, queues, instance, cmd.command_id)
 
             existing = await self._record(idem_key, decide_command)
@@ -659,10 +943,37 @@ class TicketService:
                     "new_value": doc.get("new_value"),
                     "note": doc.get("note"),
                     "message": message,
+                    "mail": doc.get("mail"),
                     "text": (message or {}).get("text", ""),
                 }
             )
         return items
+
+    async def attachment(self, ref: rpc.AttachmentRef) -> dict[str, Any]:
+        """An attachment's content, for whoever may see a ticket that carries it."""
+        actor = await self.actor(ref.actor)
+        if self._attachments is None:  # pragma: no cover - always wired in the service
+            raise NotConfiguredError("no attachment store")
+        ticket_ids = await self._store.tickets_with_attachment(ref.sha256)
+        visible = actor.system
+        for ticket_id in ticket_ids:
+            if visible:
+                break
+            try:
+                await self._visible_ticket(rpc.TicketRef(actor=ref.actor, id=ticket_id), actor)
+                visible = True
+            except (NotFoundError, PermissionDeniedError):
+                continue
+        stored = await self._attachments.get_with_metadata(ref.sha256) if visible else None
+        if stored is None:
+            raise NotFoundError("no such attachment")
+        filename, content_type, content = stored
+        return rpc.AttachmentContent(
+            sha256=ref.sha256,
+            filename=filename,
+            content_type=content_type,
+            content_b64=base64.b64encode(content).decode("ascii"),
+        ).model_dump()
 
     async def bookmarks(self, cmd: rpc.BookmarkChange) -> list[int]:
         """Bookmarks are the actor's own; one can bookmark only what one may see."""
@@ -804,6 +1115,10 @@ class TicketService:
             fields,
             ccs=tuple(dict.fromkeys(normalize_address(a) for a in cmd.ccs)),
             admin_ccs=tuple(dict.fromkeys(normalize_address(a) for a in cmd.admin_ccs)),
+            ccs_from_create=cmd.ccs_from_create,
+            ccs_from_replies=cmd.ccs_from_replies,
+            unknown_sender=cmd.unknown_sender,
+            commands_need_authentication=cmd.commands_need_authentication,
         )
         await self._store.upsert_queue(queue)
         self.forget_configuration()

@@ -74,6 +74,51 @@ class MessageInfo(_Frozen):
     attachments: tuple[AttachmentInfo, ...] = ()
 
 
+CommandOutcomeKind = Literal["applied", "unchanged", "refused", "invalid", "unknown"]
+
+
+class MailCommandOutcome(_Frozen):
+    """What became of one command line of a mail (``AddCc: …``)."""
+
+    line: str  # as written
+    command: str = ""  # its canonical name (AddCc…); empty when unknown
+    outcome: CommandOutcomeKind
+    reason: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in ("refused", "invalid", "unknown")
+
+
+class AuthenticationInfo(_Frozen):
+    """The verdict of the site's trusted MTA (its ``Authentication-Results`` header)."""
+
+    verdict: Literal["pass", "fail", "none"] = "none"
+    authserv_id: str = ""
+    spf: str = ""
+    dkim: str = ""
+    dmarc: str = ""
+
+
+class MailFacts(_Frozen):
+    """What the tickets service made of a mail, beyond its message: who sent it, whether
+    the site's MTA authenticated it, the commands it carried, the watchers it added."""
+
+    sender: str
+    authentication: AuthenticationInfo = AuthenticationInfo()
+    # False when the sender is neither a watcher of the ticket nor an agent.
+    sender_on_ticket: bool = True
+    commands: tuple[MailCommandOutcome, ...] = ()
+    ccs_added: tuple[str, ...] = ()
+    # For a delivery report (DSN): the addresses our mail could not reach.
+    failed_recipients: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()
+
+    @property
+    def failed_commands(self) -> tuple[MailCommandOutcome, ...]:
+        return tuple(c for c in self.commands if c.failed)
+
+
 class TransactionInfo(_Frozen):
     id: str
     seq: int = Field(ge=1)
@@ -84,6 +129,7 @@ class TransactionInfo(_Frozen):
     old_value: str | None = None
     new_value: str | None = None
     note: str | None = None
+    mail: MailFacts | None = None
 
 
 class TicketTxnEvent(EventPayload):
@@ -169,6 +215,13 @@ class TicketUnlinked(TicketTxnEvent):
     event_type: ClassVar[str] = "ticket.txn.unlink"
 
 
+class TicketBounced(TicketTxnEvent):
+    """A delivery report (DSN) says one of our mails about this ticket did not arrive:
+    new_value the failing addresses; the report itself is the message."""
+
+    event_type: ClassVar[str] = "ticket.txn.bounce"
+
+
 TICKET_TXN_EVENTS: dict[str, type[TicketTxnEvent]] = {
     cls.event_type: cls
     for cls in (
@@ -185,5 +238,6 @@ TICKET_TXN_EVENTS: dict[str, type[TicketTxnEvent]] = {
         TicketForwarded,
         TicketMergedIn,
         TicketMergedAway,
+        TicketBounced,
     )
 }

@@ -15,6 +15,7 @@ CREATE_TICKET = "tickets.create"
 BOOKMARKS = "tickets.bookmarks"
 REMINDERS = "tickets.reminders"
 HOME_COUNTS = "tickets.home_counts"
+GET_ATTACHMENT = "tickets.attachment"
 AUTHENTICATE = "tickets.users.authenticate"
 ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
 ADMIN_UPSERT_QUEUE = "tickets.admin.upsert_queue"
@@ -157,6 +158,25 @@ class UpsertQueue(_Model):
     custom_fields: tuple[CustomFieldSpec, ...] = ()
     ccs: tuple[str, ...] = ()  # queue-level watchers, on every ticket of the queue
     admin_ccs: tuple[str, ...] = ()
+    ccs_from_create: bool = True  # the Ccs of a ticket's first mail become its Ccs
+    ccs_from_replies: bool = False  # … and those of later replies too
+    unknown_sender: Literal["accept", "comment"] = "accept"  # a reply from someone not on it
+    commands_need_authentication: bool = False  # commands by mail only from a DMARC/DKIM pass
+
+
+class AttachmentRef(_Model):
+    """One stored attachment, by the SHA-256 its transactions list; the actor must see a
+    ticket that carries it (the system actor — notify — sees all)."""
+
+    actor: str = Field(min_length=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class AttachmentContent(_Model):
+    sha256: str
+    filename: str
+    content_type: str
+    content_b64: str
 
 
 class UpsertUser(_Model):

@@ -27,6 +27,9 @@ from shared.events import (
 )
 from shared.events.ticket import (
     AttachmentInfo,
+    AuthenticationInfo,
+    MailCommandOutcome,
+    MailFacts,
     MessageInfo,
     QueueInfo,
     TicketSnapshot,
@@ -166,6 +169,26 @@ def ticket_txn(payload_type: type[TicketTxnEvent], **changes: Any) -> TicketTxnE
             old_value=None if first else "stalled",
             new_value=None if first else "open",
             note="new ticket: no ticket tag in the subject" if first else "subject tag #42",
+            mail=MailFacts(
+                sender=REQUESTOR,
+                authentication=AuthenticationInfo(
+                    verdict="pass", authserv_id="mx.example.org", dkim="pass", dmarc="pass"
+                ),
+                commands=(
+                    MailCommandOutcome(
+                        line="AddCc: ventes@fournisseur.example.com",
+                        command="AddCc",
+                        outcome="applied",
+                    ),
+                    MailCommandOutcome(
+                        line="Owner: marc.lefebvre@example.org",
+                        command="Owner",
+                        outcome="refused",
+                        reason="commands by mail are for agents only",
+                    ),
+                ),
+                ccs_added=("compta@fournisseur.example.com",),
+            ),
         ),
         "queue": queue_info(),
         "loop": LoopFacts(),
@@ -252,6 +275,13 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
     ),
     rpc_tickets.ListTickets: lambda: rpc_tickets.ListTickets(
         actor=_ACTOR, requestor=REQUESTOR, queue="achats", status="open", limit=20, offset=40
+    ),
+    rpc_tickets.AttachmentRef: lambda: rpc_tickets.AttachmentRef(actor=_ACTOR, sha256="ab" * 32),
+    rpc_tickets.AttachmentContent: lambda: rpc_tickets.AttachmentContent(
+        sha256="ab" * 32,
+        filename="devis-2026-118.pdf",
+        content_type="application/pdf",
+        content_b64="JVBERi0xLjQK",
     ),
     rpc_tickets.Credentials: lambda: rpc_tickets.Credentials(
         email=_ACTOR, password="correct horse battery staple"

@@ -84,16 +84,15 @@ def test_ccs_of_the_mail_become_ticket_ccs_minus_queue_addresses_and_sender(
     assert created.ccs == expected
 
 
-def test_ccs_of_the_mail_can_be_ignored() -> None:
+def test_ccs_of_the_mail_can_be_ignored_by_the_queue() -> None:
     created, _ = open_ticket(
         ticket_id=7,
         txn_id=TXN_ID,
-        queue=queue(),
+        queue=dataclasses.replace(queue(), ccs_from_create=False),
         parsed=parsed_mail(cc=(BOB,)),
         sender=ALICE,
         now=NOW,
         threading_note="",
-        ccs_from_mail=False,
     )
     assert created.ccs == ()
 

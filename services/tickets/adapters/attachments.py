@@ -37,8 +37,15 @@ class GridFsAttachmentStore:
         return sha256
 
     async def get(self, sha256: str) -> bytes | None:
+        stored = await self.get_with_metadata(sha256)
+        return stored[2] if stored else None
+
+    async def get_with_metadata(self, sha256: str) -> tuple[str, str, bytes] | None:
+        """The file's first name, its content type and its bytes."""
         try:
             stream = await self._bucket.open_download_stream(sha256)
         except NoFile:
             return None
-        return await stream.read()
+        metadata = stream.metadata or {}
+        content_type = str(metadata.get("content_type", "application/octet-stream"))
+        return stream.filename or sha256, content_type, await stream.read()

@@ -62,6 +62,7 @@ class MongoTicketStore:
         self.transactions = db["transactions"]
         self.outbox = db["outbox"]
         self.queues = db["queues"]
+        self.unplaced_mail = db["unplaced_mail"]
         self.users = db["users"]
         self.config = db["config"]
         self.grants = db["grants"]
@@ -181,6 +182,7 @@ class MongoTicketStore:
         doc = dataclasses.asdict(txn)
         doc["_id"] = doc.pop("id")
         doc["message"] = txn.message.model_dump(mode="json") if txn.message else None
+        doc["mail"] = txn.mail.model_dump(mode="json") if txn.mail else None
         doc.update(idem_key=idem_key, ticket_after=ticket_to_doc(ticket_after), event=event)
         # The outbox entry first: a crash after it, before or after the commit, leaves a
         # trace the relay follows (and drops if the transaction never got written).
@@ -225,6 +227,12 @@ class MongoTicketStore:
             [d async for d in cursor], key=lambda d: (d["created"], d["ticket"], d["seq"])
         )
 
+    async def tickets_with_attachment(self, sha256: str, limit: int = 50) -> list[int]:
+        cursor = self.transactions.find(
+            {"message.attachments.sha256": sha256}, {"ticket": 1}
+        ).limit(limit)
+        return list(dict.fromkeys([d["ticket"] async for d in cursor]))
+
     async def merged_into(self, ticket_id: int) -> list[int]:
         return [d["_id"] async for d in self.tickets.find({"merged_into": ticket_id}, {"_id": 1})]
 
@@ -245,6 +253,10 @@ class MongoTicketStore:
                 ),
                 ccs=tuple(d.get("ccs", ())),
                 admin_ccs=tuple(d.get("admin_ccs", ())),
+                ccs_from_create=d.get("ccs_from_create", True),
+                ccs_from_replies=d.get("ccs_from_replies", False),
+                unknown_sender=d.get("unknown_sender", "accept"),
+                commands_need_authentication=d.get("commands_need_authentication", False),
             )
             async for d in self.queues.find({})
         ]
@@ -254,6 +266,16 @@ class MongoTicketStore:
         name = doc.pop("name")
         doc["addresses"] = [queue.correspond_address, queue.comment_address]
         await self.queues.replace_one({"_id": name}, doc, upsert=True)
+
+    async def keep_unplaced_mail(
+        self, mail_key: str, *, spool_ref: str, reason: str, now: datetime
+    ) -> None:
+        """Note a mail that belongs to no ticket (a bounce of mail not ours), once."""
+        await self.unplaced_mail.update_one(
+            {"_id": mail_key},
+            {"$setOnInsert": {"spool_ref": spool_ref, "reason": reason, "received": now}},
+            upsert=True,
+        )
 
     async def get_user(self, email: str) -> dict[str, Any] | None:
         return await self.users.find_one({"_id": email})

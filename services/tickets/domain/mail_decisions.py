@@ -7,7 +7,8 @@ from datetime import datetime
 
 from services.tickets.domain.lifecycle import status_after_correspondence
 from services.tickets.domain.model import Queue, Ticket, Transaction
-from shared.events.ticket import AttachmentInfo, MessageInfo
+from shared.events.ticket import AttachmentInfo, MailFacts, MessageInfo
+from shared.mail.delivery_reports import DeliveryReport
 from shared.mail.html_sanitizer import sanitize_html
 from shared.mail.parsing import ParsedMail
 
@@ -48,6 +49,28 @@ def sender_of(parsed: ParsedMail, envelope_from: str) -> str:
     return parsed.from_address or envelope_from or "unknown@invalid"
 
 
+def is_on_ticket(ticket: Ticket, queue: Queue, address: str) -> bool:
+    """Whether ``address`` holds a role on the ticket (its own or the queue's)."""
+    return address == ticket.owner or address in (
+        *ticket.requestors,
+        *ticket.ccs,
+        *ticket.admin_ccs,
+        *queue.ccs,
+        *queue.admin_ccs,
+    )
+
+
+def new_ccs_from_mail(
+    parsed: ParsedMail, ticket: Ticket | None, sender: str, system_addresses: Collection[str]
+) -> tuple[str, ...]:
+    """The mail's Cc addresses that are not yet watchers: never the sender, nor an address
+    of ours (another queue would get copies of everything)."""
+    taken = {sender, *system_addresses}
+    if ticket is not None:
+        taken |= {*ticket.requestors, *ticket.ccs, *ticket.admin_ccs}
+    return tuple(a for a in parsed.cc if a not in taken)
+
+
 def open_ticket(
     *,
     ticket_id: int,
@@ -57,12 +80,11 @@ def open_ticket(
     sender: str,
     now: datetime,
     threading_note: str,
-    ccs_from_mail: bool = True,
     system_addresses: Collection[str] = (),
+    facts: MailFacts | None = None,
 ) -> tuple[Ticket, Transaction]:
-    # Never a Cc: the sender, nor any address of ours (another queue would get copies).
-    own = {queue.correspond_address, queue.comment_address, sender, *system_addresses}
-    ccs = tuple(a for a in parsed.cc if a not in own) if ccs_from_mail else ()
+    own = {queue.correspond_address, queue.comment_address, *system_addresses}
+    ccs = new_ccs_from_mail(parsed, None, sender, own) if queue.ccs_from_create else ()
     ticket = Ticket(
         id=ticket_id,
         queue=queue.name,
@@ -84,6 +106,7 @@ def open_ticket(
         created=now,
         message=message_info(parsed),
         note=threading_note,
+        mail=facts.model_copy(update={"ccs_added": ccs}) if facts else None,
     )
     return ticket, txn
 
@@ -98,6 +121,8 @@ def add_mail_to_ticket(
     now: datetime,
     threading_note: str,
     sender_is_agent: bool = False,
+    new_ccs: tuple[str, ...] = (),
+    facts: MailFacts | None = None,
 ) -> tuple[Ticket, Transaction]:
     status = ticket.status
     if kind == "correspond":
@@ -106,7 +131,13 @@ def add_mail_to_ticket(
     if parsed.message_id and parsed.message_id not in message_ids:
         message_ids = (*message_ids, parsed.message_id)
     resolved = None if status != ticket.status else ticket.resolved  # reopened: not resolved
-    after = ticket.with_changes(now, status=status, message_ids=message_ids, resolved=resolved)
+    after = ticket.with_changes(
+        now,
+        status=status,
+        message_ids=message_ids,
+        resolved=resolved,
+        ccs=(*ticket.ccs, *new_ccs),
+    )
     txn = Transaction(
         id=txn_id,
         ticket=ticket.id,
@@ -118,5 +149,36 @@ def add_mail_to_ticket(
         old_value=ticket.status if status != ticket.status else None,
         new_value=status if status != ticket.status else None,
         note=threading_note,
+        mail=facts.model_copy(update={"ccs_added": new_ccs}) if facts else None,
+    )
+    return after, txn
+
+
+def record_bounce(
+    ticket: Ticket,
+    *,
+    txn_id: str,
+    parsed: ParsedMail,
+    report: DeliveryReport,
+    sender: str,
+    now: datetime,
+) -> tuple[Ticket, Transaction]:
+    """A delivery report on the ticket whose mail it returns: the failing addresses and
+    the report itself, for the agents to see (the ticket's status does not change)."""
+    after = ticket.with_changes(now)
+    failed = ", ".join(report.failed_recipients) or None
+    txn = Transaction(
+        id=txn_id,
+        ticket=ticket.id,
+        seq=after.version,
+        type="bounce",
+        creator=sender,
+        created=now,
+        message=message_info(parsed),
+        new_value=failed,
+        note="; ".join(report.details)[:2000] or "delivery report",
+        mail=MailFacts(
+            sender=sender, failed_recipients=report.failed_recipients, defects=parsed.defects
+        ),
     )
     return after, txn

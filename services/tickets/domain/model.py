@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from services.tickets.domain.custom_fields import CustomFieldDefinition
-from shared.events.ticket import NOBODY, MessageInfo, QueueInfo, Status, TicketSnapshot
+from shared.events.ticket import (
+    NOBODY,
+    MailFacts,
+    MessageInfo,
+    QueueInfo,
+    Status,
+    TicketSnapshot,
+)
 
 LINK_KINDS = ("DependsOn", "MemberOf", "RefersTo")
 
@@ -22,6 +29,13 @@ class Queue:
     custom_fields: tuple[CustomFieldDefinition, ...] = ()
     ccs: tuple[str, ...] = ()  # watchers of every ticket of the queue
     admin_ccs: tuple[str, ...] = ()
+    # Mail policies: the Ccs of a ticket's first mail become its Ccs; those of later
+    # replies too (off, as in RT); a reply from someone not on the ticket is taken as
+    # correspondence or turned into a comment; commands by mail need an authenticated mail.
+    ccs_from_create: bool = True
+    ccs_from_replies: bool = False
+    unknown_sender: str = "accept"  # or "comment"
+    commands_need_authentication: bool = False
 
     def info(self, rtname: str) -> QueueInfo:
         return QueueInfo(
@@ -100,3 +114,4 @@ class Transaction:
     old_value: str | None = None
     new_value: str | None = None
     note: str | None = None
+    mail: MailFacts | None = None  # what the mail behind it carried (commands, sender…)
