@@ -99,8 +99,20 @@ def queue(
     custom_field: Annotated[
         list[str] | None, typer.Option(help="NAME or NAME:date or NAME:select=a|b")
     ] = None,
+    ccs_from_create: Annotated[
+        bool, typer.Option(help="the Ccs of a ticket's first mail become its Ccs")
+    ] = True,
+    ccs_from_replies: Annotated[
+        bool, typer.Option(help="the Ccs of later replies become Ccs too")
+    ] = False,
+    unknown_sender: Annotated[
+        str, typer.Option(help="a reply from someone not on the ticket: accept or comment")
+    ] = "accept",
+    commands_need_authentication: Annotated[
+        bool, typer.Option(help="obey commands by mail only in DMARC/DKIM/SPF-passing mail")
+    ] = False,
 ) -> None:
-    """Create or update a queue, its addresses and its custom fields."""
+    """Create or update a queue, its addresses, custom fields and mail policies."""
     fields = []
     for spec in custom_field or []:
         field_name, _, kind = spec.partition(":")
@@ -120,6 +132,10 @@ def queue(
         "language": language,
         "description": description,
         "custom_fields": fields,
+        "ccs_from_create": ccs_from_create,
+        "ccs_from_replies": ccs_from_replies,
+        "unknown_sender": unknown_sender,
+        "commands_need_authentication": commands_need_authentication,
     }
     [result] = _run([(rpc.ADMIN_UPSERT_QUEUE, payload)])
     typer.echo(json.dumps(result))
