@@ -299,7 +299,12 @@ class TicketService:
         parsed, instance = intake.parsed, intake.instance
         # The mail's own Message-ID counts too: the same mail sent to both addresses of a
         # queue lands on one ticket, once per address.
-        seen_ids = [*parsed.in_reply_to, *parsed.references, *filter(None, [parsed.message_id])]
+        # The likeliest first: the mail it answers, then its References from the newest.
+        seen_ids = [
+            *parsed.in_reply_to,
+            *reversed(parsed.references),
+            *filter(None, [parsed.message_id]),
+        ]
         by_message_id = await self._store.ticket_by_message_ids(seen_ids)
         candidates = await self._candidate_tickets(parsed, instance, by_message_id)
         decision = thread_mail(
@@ -563,8 +568,10 @@ class TicketService:
 
         await self._record(mail.mail_key, decide_bounce)
 
-    async def _already_recorded(self, idem_key: str) -> dict[str, Any] | None:
-        existing = await self._store.transaction_by_idem_key(idem_key)
+    async def _already_recorded(
+        self, idem_key: str, *, thorough: bool = False
+    ) -> dict[str, Any] | None:
+        existing = await self._store.transaction_by_idem_key(idem_key, thorough=thorough)
         if existing is not None:
             log.info("%s already recorded as %s", idem_key[:16], existing["_id"])
             await self._finish(existing)
@@ -589,7 +596,7 @@ class TicketService:
                     txn, idem_key=idem_key, ticket_after=after, event=event.to_wire()
                 )
             except DuplicateKeyError:
-                existing = await self._already_recorded(idem_key)
+                existing = await self._already_recorded(idem_key, thorough=True)
                 if existing is not None:  # a concurrent delivery of the same mail or command
                     return existing
                 if txn.type == "create":
@@ -601,7 +608,7 @@ class TicketService:
                     await self._store.catch_up(txn.ticket)
                 await asyncio.sleep(0.005 * attempt)
                 continue
-            await self._finish_new(after, txn.id, event)
+            await self._finish_new(after, txn, event, idem_key)
             return {"_id": txn.id, "ticket_after": after}
         raise RetryableError(f"ticket busy: gave up after {MAX_CONCURRENCY_RETRIES} attempts")
 
@@ -644,16 +651,26 @@ class TicketService:
         return await self._store.ticket_queues(ids)
 
     # the outbox ---------------------------------------------------------------------------
-    async def _finish_new(self, ticket: Ticket, txn_id: str, event: Envelope[Any]) -> None:
+    async def _finish_new(
+        self, ticket: Ticket, txn: Transaction, event: Envelope[Any], idem_key: str
+    ) -> None:
         await self._store.apply_projection(ticket)
+        await self._store.remember_idem_key(idem_key, txn.id)
+        if txn.message is not None and txn.message.message_id:
+            await self._store.remember_message_id(txn.message.message_id, ticket.id)
         await self._publisher.publish(event)
-        await self._store.mark_published(txn_id)
+        await self._store.mark_published(txn.id)
 
     async def _finish(self, txn_doc: dict[str, Any]) -> None:
         """Complete a recorded transaction: projection, then event (both idempotent)."""
         if await self._store.is_published(txn_doc["_id"]):
             return
-        await self._store.apply_projection(ticket_from_doc(txn_doc["ticket_after"]))
+        ticket = ticket_from_doc(txn_doc["ticket_after"])
+        await self._store.apply_projection(ticket)
+        await self._store.remember_idem_key(txn_doc["idem_key"], txn_doc["_id"])
+        message_id = (txn_doc.get("message") or {}).get("message_id")
+        if message_id:
+            await self._store.remember_message_id(message_id, ticket.id)
         await self._publisher.publish(AnyEnvelope.model_validate(txn_doc["event"]))
         await self._store.mark_published(txn_doc["_id"])
 

@@ -5,12 +5,18 @@ multi-document transactions: a small outbox entry is written first, then the tra
 document (its unique ``(ticket, seq)`` key is the optimistic lock, its unique ``idem_key``
 makes a repeated mail or command act once), then the ticket projection is moved forward,
 then the event is published and the outbox entry removed. The outbox stays small (only
-what is in flight), so the relay never scans the history: FerretDB's SQLite backend
-scans every document of a collection it queries, whatever its indexes.
+what is in flight), so the relay never scans the history.
+
+FerretDB v1's SQLite backend finds a document through an index only by a string ``_id``;
+any other query reads every document of the collection (measured: 2,000 tickets, 133 ms
+by an integer ``_id``, 8 ms by a string one). So every look-up on the path of a mail is by
+string ``_id``: tickets are stored under their number as a string, and small key
+collections map a Message-ID, an idempotency key or a reservation to what it names.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import datetime
 from typing import Any
@@ -25,9 +31,15 @@ from services.tickets.domain.rights import Grant
 TICKET_FIELDS = {f.name for f in dataclasses.fields(Ticket)}
 
 
+def ticket_key(ticket_id: int) -> str:
+    """The ``_id`` of a ticket document: its number, as a string (see above)."""
+    return str(ticket_id)
+
+
 def ticket_to_doc(ticket: Ticket) -> dict[str, Any]:
     doc = dataclasses.asdict(ticket)
-    doc["_id"] = doc.pop("id")
+    doc["number"] = doc.pop("id")
+    doc["_id"] = ticket_key(ticket.id)
     for key in ("requestors", "ccs", "admin_ccs", "message_ids"):
         doc[key] = list(doc[key])
     doc["links"] = {k: [t for kind, t in ticket.links if kind == k] for k in LINK_KINDS}
@@ -37,7 +49,7 @@ def ticket_to_doc(ticket: Ticket) -> dict[str, Any]:
 
 def ticket_from_doc(doc: dict[str, Any]) -> Ticket:
     values = {k: v for k, v in doc.items() if k in TICKET_FIELDS}
-    values["id"] = doc["_id"]
+    values["id"] = int(doc.get("number", doc["_id"]))
     for key in ("requestors", "ccs", "admin_ccs", "message_ids"):
         values[key] = tuple(doc.get(key) or ())
     links = doc.get("links") or {}
@@ -57,9 +69,13 @@ class MongoTicketStore:
     def __init__(self, client: AsyncMongoClient[dict[str, Any]], database: str) -> None:
         self._client = client
         db = client[database]
-        self.ticket_ids = db["ticket_ids"]
+        self.legacy_ticket_ids = db["ticket_ids"]  # reservations before ticket_numbers
+        self.ticket_numbers = db["ticket_numbers"]  # _id: a number taken
+        self.ticket_number_keys = db["ticket_number_keys"]  # _id: the mail or command's key
         self.tickets = db["tickets"]
+        self.message_ids = db["message_ids"]  # _id: a Message-ID a ticket has seen
         self.transactions = db["transactions"]
+        self.idem_keys = db["idem_keys"]  # _id: a mail or command's key → its transaction
         self.outbox = db["outbox"]
         self.queues = db["queues"]
         self.unplaced_mail = db["unplaced_mail"]
@@ -68,9 +84,9 @@ class MongoTicketStore:
         self.grants = db["grants"]
         self.bookmarks = db["bookmarks"]
         self.reminders = db["reminders"]
+        self._next_number: int | None = None
 
     async def ensure_indexes(self) -> None:
-        await self.ticket_ids.create_index("idem_key", unique=True, name="idem_key")
         await self.transactions.create_index(
             [("ticket", ASCENDING), ("seq", ASCENDING)], unique=True, name="ticket_seq"
         )
@@ -79,6 +95,23 @@ class MongoTicketStore:
         await self.tickets.create_index("message_ids", name="message_ids")
         await self.tickets.create_index("requestors", name="requestors")
         await self.queues.create_index("addresses", name="addresses")
+        await self._migrate_to_string_ticket_ids()
+
+    async def _migrate_to_string_ticket_ids(self) -> None:
+        """Once: tickets stored under an integer ``_id`` (before the key collections) move
+        to their string key, and the Message-IDs they have seen are mapped."""
+        marker = "migration:string-ticket-ids"
+        if await self.config.find_one({"_id": marker}) is not None:
+            return
+        async for doc in self.tickets.find({}):
+            ticket = ticket_from_doc(doc)
+            if doc["_id"] != ticket_key(ticket.id):
+                with contextlib.suppress(DuplicateKeyError):
+                    await self.tickets.insert_one(ticket_to_doc(ticket))
+                await self.tickets.delete_one({"_id": doc["_id"]})
+            for message_id in ticket.message_ids:
+                await self.remember_message_id(message_id, ticket.id)
+        await self.config.replace_one({"_id": marker}, {"done": True}, upsert=True)
 
     async def ping(self) -> bool:
         await self._client.admin.command("ping")
@@ -88,41 +121,60 @@ class MongoTicketStore:
     async def reserve_ticket_id(self, idem_key: str) -> int:
         """The next ticket number, for the mail or command ``idem_key``.
 
-        Numbers are taken by inserting them under a unique ``_id``: the one operation
+        A number is taken by inserting it under a unique ``_id``: the one operation
         FerretDB v1 makes atomic (its findAndModify ``$inc`` is not: concurrent callers got
-        the same number). A retry of the same mail gets its number back: no gaps.
+        the same number). Then the key is noted, so a retry of the same mail gets its
+        number back. Two copies of one mail reserving at the same instant leave a gap.
         """
-        found = await self.ticket_ids.find_one({"idem_key": idem_key})
+        found = await self.ticket_number_keys.find_one({"_id": idem_key})
         if found is not None:
-            return int(found["_id"])
-        candidate = 1
-        for collection in (self.ticket_ids, self.tickets):  # tickets: data older than ticket_ids
-            last = await collection.find_one({}, {"_id": 1}, sort=[("_id", DESCENDING)])
-            if last is not None:
-                candidate = max(candidate, int(last["_id"]) + 1)
+            return int(found["number"])
+        candidate = await self._number_hint()
         for _ in range(10_000):
             try:
-                await self.ticket_ids.insert_one({"_id": candidate, "idem_key": idem_key})
-                return candidate
-            except DuplicateKeyError:
-                found = await self.ticket_ids.find_one({"idem_key": idem_key})
-                if found is not None:
-                    return int(found["_id"])
+                await self.ticket_numbers.insert_one({"_id": candidate, "key": idem_key})
+            except DuplicateKeyError:  # taken by another writer (another replica, say)
                 candidate += 1
+                continue
+            self._next_number = max(self._next_number or 0, candidate + 1)
+            try:
+                await self.ticket_number_keys.insert_one({"_id": idem_key, "number": candidate})
+            except DuplicateKeyError:
+                found = await self.ticket_number_keys.find_one({"_id": idem_key})
+                if found is not None:
+                    return int(found["number"])
+                raise
+            return candidate
         raise RuntimeError("could not reserve a ticket number")  # pragma: no cover
 
+    async def _number_hint(self) -> int:
+        """Where to start looking for a free number: the highest known so far, plus one
+        (read once from the stored data, then kept in memory)."""
+        if self._next_number is None:
+            highest = 0
+            for collection, field in (
+                (self.ticket_numbers, "_id"),
+                (self.legacy_ticket_ids, "_id"),
+                (self.tickets, "number"),
+            ):
+                async for doc in collection.find({}, {field: 1}):
+                    with contextlib.suppress(KeyError, TypeError, ValueError):
+                        highest = max(highest, int(doc[field]))
+            self._next_number = max(self._next_number or 0, highest + 1)
+        return self._next_number
+
     async def forget_reservation(self, idem_key: str) -> None:
-        await self.ticket_ids.delete_one({"idem_key": idem_key})
+        await self.ticket_number_keys.delete_one({"_id": idem_key})
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
-        doc = await self.tickets.find_one({"_id": ticket_id})
+        doc = await self.tickets.find_one({"_id": ticket_key(ticket_id)})
         return ticket_from_doc(doc) if doc else None
 
     async def list_tickets(
         self, query: dict[str, Any], *, limit: int, offset: int
     ) -> tuple[int, list[Ticket]]:
         total = await self.tickets.count_documents(query)
-        cursor = self.tickets.find(query).sort("_id", -1).skip(offset).limit(limit)
+        cursor = self.tickets.find(query).sort("number", -1).skip(offset).limit(limit)
         return total, [ticket_from_doc(d) async for d in cursor]
 
     async def linked_to(self, kind: str, target: int) -> list[Ticket]:
@@ -130,16 +182,26 @@ class MongoTicketStore:
         return [ticket_from_doc(d) async for d in self.tickets.find({f"links.{kind}": target})]
 
     async def ticket_queues(self, ids: list[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        cursor = self.tickets.find({"_id": {"$in": ids}}, {"queue": 1})
-        return {d["_id"]: d["queue"] async for d in cursor}
+        found = {}
+        for ticket_id in dict.fromkeys(ids):  # one indexed look-up each (see above)
+            doc = await self.tickets.find_one({"_id": ticket_key(ticket_id)}, {"queue": 1})
+            if doc is not None:
+                found[ticket_id] = doc["queue"]
+        return found
 
-    async def ticket_by_message_ids(self, message_ids: list[str]) -> int | None:
-        if not message_ids:
-            return None
-        doc = await self.tickets.find_one({"message_ids": {"$in": message_ids}}, {"_id": 1})
-        return int(doc["_id"]) if doc else None
+    async def ticket_by_message_ids(self, message_ids: list[str], limit: int = 20) -> int | None:
+        """The ticket that has seen one of these Message-IDs, trying them in the order
+        given (the caller puts the likeliest first), at most ``limit`` of them."""
+        for message_id in list(dict.fromkeys(message_ids))[:limit]:
+            doc = await self.message_ids.find_one({"_id": message_id})
+            if doc is not None:
+                return int(doc["ticket"])
+        return None
+
+    async def remember_message_id(self, message_id: str, ticket_id: int) -> None:
+        """Note that ``ticket_id`` has seen ``message_id`` (the first ticket keeps it)."""
+        with contextlib.suppress(DuplicateKeyError):
+            await self.message_ids.insert_one({"_id": message_id, "ticket": ticket_id})
 
     async def apply_projection(self, ticket: Ticket) -> bool:
         """Move the ticket document to ``ticket.version`` if it is exactly one behind."""
@@ -151,7 +213,7 @@ class MongoTicketStore:
                 return False
             return True
         result = await self.tickets.replace_one(
-            {"_id": ticket.id, "version": ticket.version - 1}, doc
+            {"_id": ticket_key(ticket.id), "version": ticket.version - 1}, doc
         )
         return result.modified_count == 1
 
@@ -170,7 +232,9 @@ class MongoTicketStore:
         if latest is None or (ticket is not None and ticket.version >= latest["seq"]):
             return ticket
         after = ticket_from_doc(latest["ticket_after"])
-        await self.tickets.replace_one({"_id": ticket_id}, ticket_to_doc(after), upsert=True)
+        await self.tickets.replace_one(
+            {"_id": ticket_key(ticket_id)}, ticket_to_doc(after), upsert=True
+        )
         return after
 
     # transactions (the outbox) -----------------------------------------------------------
@@ -195,8 +259,25 @@ class MongoTicketStore:
             await self.outbox.delete_one({"_id": txn.id})
             raise
 
-    async def transaction_by_idem_key(self, idem_key: str) -> dict[str, Any] | None:
-        return await self.transactions.find_one({"idem_key": idem_key})
+    async def remember_idem_key(self, idem_key: str, txn_id: str) -> None:
+        """The quick way back from a key to its transaction (written after the commit)."""
+        with contextlib.suppress(DuplicateKeyError):
+            await self.idem_keys.insert_one({"_id": idem_key, "txn": txn_id})
+
+    async def transaction_by_idem_key(
+        self, idem_key: str, *, thorough: bool = False
+    ) -> dict[str, Any] | None:
+        """The transaction recorded for ``idem_key``, found by its key document; with
+        ``thorough``, also one a crash left without it (a slow query: the unique index on
+        the transactions, which refused a second copy, is the real guard)."""
+        key = await self.idem_keys.find_one({"_id": idem_key})
+        if key is not None:
+            doc = await self.transactions.find_one({"_id": key["txn"]})
+            if doc is not None:
+                return doc
+        if thorough:
+            return await self.transactions.find_one({"idem_key": idem_key})
+        return None
 
     async def is_published(self, txn_id: str) -> bool:
         return await self.outbox.find_one({"_id": txn_id}, {"_id": 1}) is None
@@ -234,7 +315,8 @@ class MongoTicketStore:
         return list(dict.fromkeys([d["ticket"] async for d in cursor]))
 
     async def merged_into(self, ticket_id: int) -> list[int]:
-        return [d["_id"] async for d in self.tickets.find({"merged_into": ticket_id}, {"_id": 1})]
+        cursor = self.tickets.find({"merged_into": ticket_id}, {"number": 1, "_id": 1})
+        return [int(d.get("number", d["_id"])) async for d in cursor]
 
     # queues, users, instance -------------------------------------------------------------
     async def queues_all(self) -> list[Queue]:
