@@ -29,6 +29,8 @@ class BaseServiceSettings(BaseSettings):
     rpc_timeout_seconds: float = 10.0
     publish_timeout_seconds: float = 5.0
     outbox_relay_interval_seconds: float = 2.0
+    # Document-store commands slower than this are logged with their filter.
+    slow_query_ms: float = 100.0
 
     def database_name(self, service: str) -> str:
         return f"{self.namespace}_{service}"

@@ -19,6 +19,7 @@ from services.tickets.settings import TicketsSettings
 from shared.messaging import EventPublisher, build_broker, declare_topology
 from shared.observability import ops_router
 from shared.runtime import BackgroundTasks
+from shared.slow_queries import SlowQueryLogger
 
 
 def asyncapi(settings: TicketsSettings) -> AsyncAPI:
@@ -30,7 +31,10 @@ def asyncapi(settings: TicketsSettings) -> AsyncAPI:
 def build_app(settings: TicketsSettings) -> FastAPI:
     broker = build_broker(settings)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000
+        settings.mongo_url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+        event_listeners=[SlowQueryLogger(settings.slow_query_ms)],
     )
     store = MongoTicketStore(mongo, settings.database_name("tickets"))
     service = TicketService(

@@ -187,6 +187,15 @@ def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
     raise InvalidInputError(f"unknown action {cmd.action!r}")  # pragma: no cover
 
 
+def actor_of(user: dict[str, Any]) -> Actor:
+    return Actor(
+        email=user["_id"],
+        privileged=bool(user.get("privileged")),
+        is_admin=bool(user.get("is_admin")),
+        groups=frozenset(user.get("groups") or ()),
+    )
+
+
 def queue_for_address(queues: list[Queue], address: str) -> Queue:
     for queue in queues:
         if address in (queue.correspond_address, queue.comment_address):
@@ -262,8 +271,7 @@ class TicketService:
         if report is not None:
             await self._record_delivery_report(envelope, parsed, report, instance)
             return
-        await self._store.ensure_user(sender, self._clock())
-        actor = await self.actor(sender)
+        actor = actor_of(await self._store.ensure_user(sender, self._clock()))
         block = extract_commands(parsed.text)
         if block.lines and await self._already_recorded(mail.mail_key) is not None:
             return  # a redelivery: its commands must not run again on today's ticket
@@ -861,12 +869,7 @@ class TicketService:
         user = await self._store.get_user(normalize_address(email))
         if user is None:
             raise AuthenticationFailedError(f"unknown user {email}")
-        return Actor(
-            email=user["_id"],
-            privileged=bool(user.get("privileged")),
-            is_admin=bool(user.get("is_admin")),
-            groups=frozenset(user.get("groups") or ()),
-        )
+        return actor_of(user)
 
     async def _grants(self) -> list[Grant]:
         stored = await self._cached("grants", self._store.grants_all)

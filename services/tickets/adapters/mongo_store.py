@@ -70,7 +70,7 @@ class MongoTicketStore:
         self._client = client
         db = client[database]
         self.legacy_ticket_ids = db["ticket_ids"]  # reservations before ticket_numbers
-        self.ticket_numbers = db["ticket_numbers"]  # _id: a number taken
+        self.ticket_numbers = db["ticket_numbers"]  # _id: a number taken, as a string
         self.ticket_number_keys = db["ticket_number_keys"]  # _id: the mail or command's key
         self.tickets = db["tickets"]
         self.message_ids = db["message_ids"]  # _id: a Message-ID a ticket has seen
@@ -129,14 +129,16 @@ class MongoTicketStore:
         found = await self.ticket_number_keys.find_one({"_id": idem_key})
         if found is not None:
             return int(found["number"])
-        candidate = await self._number_hint()
+        await self._number_hint()
         for _ in range(10_000):
+            # Taken from the hint with no await in between: concurrent mails of this
+            # process never try the same number; another replica's may (then the next).
+            assert self._next_number is not None
+            candidate, self._next_number = self._next_number, self._next_number + 1
             try:
-                await self.ticket_numbers.insert_one({"_id": candidate, "key": idem_key})
-            except DuplicateKeyError:  # taken by another writer (another replica, say)
-                candidate += 1
+                await self.ticket_numbers.insert_one({"_id": str(candidate), "key": idem_key})
+            except DuplicateKeyError:
                 continue
-            self._next_number = max(self._next_number or 0, candidate + 1)
             try:
                 await self.ticket_number_keys.insert_one({"_id": idem_key, "number": candidate})
             except DuplicateKeyError:
@@ -151,6 +153,7 @@ class MongoTicketStore:
         """Where to start looking for a free number: the highest known so far, plus one
         (read once from the stored data, then kept in memory)."""
         if self._next_number is None:
+            # One pass over the numbers at the first reservation (a scan, once).
             highest = 0
             for collection, field in (
                 (self.ticket_numbers, "_id"),
@@ -365,13 +368,17 @@ class MongoTicketStore:
     async def upsert_user(self, email: str, fields: dict[str, Any]) -> None:
         await self.users.update_one({"_id": email}, {"$set": fields}, upsert=True)
 
-    async def ensure_user(self, email: str, now: datetime) -> None:
-        """Create an unprivileged user for an unknown sender (no-op if known)."""
-        await self.users.update_one(
-            {"_id": email},
-            {"$setOnInsert": {"privileged": False, "is_admin": False, "created": now, "name": ""}},
-            upsert=True,
-        )
+    async def ensure_user(self, email: str, now: datetime) -> dict[str, Any]:
+        """The user ``email``, created unprivileged if unknown (an unknown sender). A
+        look-up then an insert: FerretDB runs an upsert by reading every user."""
+        found = await self.users.find_one({"_id": email})
+        if found is not None:
+            return found
+        doc = {"_id": email, "privileged": False, "is_admin": False, "created": now, "name": ""}
+        with contextlib.suppress(DuplicateKeyError):  # created meanwhile by another writer
+            await self.users.insert_one(doc)
+            return doc
+        return await self.users.find_one({"_id": email}) or doc
 
     async def grants_all(self) -> list[Grant] | None:
         """The instance's grants, or None while it still runs on the defaults."""
