@@ -16,6 +16,7 @@ collections map a Message-ID, an idempotency key or a reservation to what it nam
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from datetime import datetime
@@ -85,6 +86,7 @@ class MongoTicketStore:
         self.bookmarks = db["bookmarks"]
         self.reminders = db["reminders"]
         self._next_number: int | None = None
+        self._numbering = asyncio.Lock()  # the first reservation reads the numbers once
 
     async def ensure_indexes(self) -> None:
         await self.transactions.create_index(
@@ -152,6 +154,10 @@ class MongoTicketStore:
     async def _number_hint(self) -> int:
         """Where to start looking for a free number: the highest known so far, plus one
         (read once from the stored data, then kept in memory)."""
+        async with self._numbering:
+            return await self._read_number_hint()
+
+    async def _read_number_hint(self) -> int:
         if self._next_number is None:
             # One pass over the numbers at the first reservation (a scan, once).
             highest = 0
