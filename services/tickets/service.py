@@ -266,7 +266,7 @@ class TicketService:
         sender = sender_of(parsed, mail.mail_from)
         report = read_delivery_report(
             raw,
-            from_mailer_daemon=mail.loop.mailer_daemon or is_mailer_daemon(parsed.from_address),
+            from_mailer_daemon=is_mailer_daemon(parsed.from_address),
         )
         if report is not None:
             await self._record_delivery_report(envelope, parsed, report, instance)

@@ -83,7 +83,8 @@ def _returned_headers(msg: Message) -> Message | None:
 
 def read_delivery_report(raw: bytes, *, from_mailer_daemon: bool) -> DeliveryReport | None:
     """The report ``raw`` is, or None when it is not a delivery report. A plain-text mail
-    counts only when it comes from a mailer daemon and quotes one of our Message-IDs."""
+    counts only when it comes from a mailer daemon (by its From: an empty envelope sender
+    is also every vacation reply's) and quotes one of our Message-IDs in its text."""
     try:
         msg = BytesParser(policy=policy.compat32).parsebytes(raw)
     except Exception:  # compat32 hardly ever raises; never let a report break a mail
@@ -92,11 +93,11 @@ def read_delivery_report(raw: bytes, *, from_mailer_daemon: bool) -> DeliveryRep
         msg.get_content_type() == "multipart/report"
         and str(msg.get_param("report-type") or "").lower() == "delivery-status"
     )
-    # Our ids may sit in a quoted-printable or base64 part: look in the decoded texts too.
-    texts = [raw.decode("utf-8", "replace")]
-    texts += [_text(p) for p in msg.walk() if p.get_content_maintype() == "text"]
-    whole_text = "\n".join(texts)
-    ours = list(dict.fromkeys(_OUR_MESSAGE_ID.findall(whole_text)))
+    # Our ids in the returned text only, never in the mail's own headers (a vacation
+    # reply names our mail in its In-Reply-To, and is no bounce); they may sit in a
+    # quoted-printable or base64 part, so the decoded texts are read.
+    texts = [_text(p) for p in msg.walk() if p.get_content_maintype() in ("text", "message")]
+    ours = list(dict.fromkeys(_OUR_MESSAGE_ID.findall("\n".join(texts))))
     if not is_report and not (from_mailer_daemon and ours):
         return None
     failed: list[str] = []

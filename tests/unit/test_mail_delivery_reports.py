@@ -83,3 +83,14 @@ def test_a_daemon_mail_naming_nothing_of_ours_is_no_report() -> None:
     msg["From"] = "postmaster@example.com"
     msg.set_content("Your mailbox is almost full.")
     assert read_delivery_report(msg.as_bytes(), from_mailer_daemon=True) is None
+
+
+def test_a_vacation_reply_naming_our_mail_in_its_headers_is_no_report() -> None:
+    msg = EmailMessage()
+    msg["From"] = "alice@example.net"  # Sieve sends it with an empty envelope sender
+    msg["Subject"] = "Absent: [example #12] Devis"
+    msg["Auto-Submitted"] = "auto-replied"
+    msg["In-Reply-To"] = OURS
+    msg["References"] = OURS
+    msg.set_content("Je suis absente jusqu'au 3 janvier.")
+    assert read_delivery_report(msg.as_bytes(), from_mailer_daemon=False) is None
