@@ -61,6 +61,14 @@ class AttachmentInfo(_Frozen):
     sha256: str
 
 
+class TextFold(_Frozen):
+    """A part of a message's text a reader may fold away: ``text[start:end]``."""
+
+    kind: Literal["quote", "signature"]
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
 class MessageInfo(_Frozen):
     message_id: str | None = None
     subject: str = ""
@@ -72,6 +80,8 @@ class MessageInfo(_Frozen):
     # The headers that matter to people and to threading (Date, In-Reply-To…).
     headers: dict[str, str] = Field(default_factory=dict)
     attachments: tuple[AttachmentInfo, ...] = ()
+    # Quoted text and signatures found in ``text``, for folding them when shown.
+    folds: tuple[TextFold, ...] = ()
 
 
 CommandOutcomeKind = Literal["applied", "unchanged", "refused", "invalid", "unknown"]

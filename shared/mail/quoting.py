@@ -192,3 +192,15 @@ def _attach_blank_lines(lines: list[str], kinds: list[BlockKind]) -> None:
         if not _is_blank(line):
             break
         kinds[index] = first
+
+
+def fold_spans(text: str) -> list[tuple[BlockKind, int, int]]:
+    """The quote and signature blocks of ``text`` as ``(kind, start, end)`` offsets."""
+    spans: list[tuple[BlockKind, int, int]] = []
+    offset = 0
+    for block in split_blocks(text):
+        end = offset + len(block.text)
+        if block.kind != "body":
+            spans.append((block.kind, offset, end))
+        offset = end + 1  # the newline that joined the blocks
+    return spans

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.mail.quoting import TextBlock, split_blocks
+from shared.mail.quoting import TextBlock, fold_spans, split_blocks
 
 
 def kinds(text: str) -> list[str]:
@@ -205,3 +205,13 @@ def test_leading_blank_lines_go_with_the_first_block() -> None:
 )
 def test_the_blocks_give_the_text_back(text: str) -> None:
     assert "\n".join(block.text for block in split_blocks(text)) == text
+
+
+def test_fold_spans_are_offsets_into_the_text() -> None:
+    text = "Merci.\n\nLe 3 mars, Achats a écrit :\n> Votre devis ?\n-- \nAlice"
+    spans = fold_spans(text)
+    assert [kind for kind, _, _ in spans] == ["quote", "signature"]
+    quote = text[spans[0][1] : spans[0][2]]
+    assert quote.startswith("Le 3 mars") and "> Votre devis ?" in quote
+    assert text[spans[1][1] : spans[1][2]].startswith("-- ")
+    assert not text[: spans[0][1]].strip().endswith("?")  # the body stays out of the fold

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from services.tickets.domain.lifecycle import status_after_correspondence
 from services.tickets.domain.model import Queue, Ticket, Transaction
-from shared.events.ticket import AttachmentInfo, MailFacts, MessageInfo
+from shared.events.ticket import AttachmentInfo, MailFacts, MessageInfo, TextFold
 from shared.mail.delivery_reports import DeliveryReport
 from shared.mail.html_sanitizer import sanitize_html
 from shared.mail.parsing import ParsedMail
+from shared.mail.quoting import fold_spans
 
 NO_SUBJECT = "(no subject)"
 
@@ -33,6 +34,10 @@ def message_info(parsed: ParsedMail) -> MessageInfo:
         text=parsed.text,
         html=sanitize_html(parsed.html) if parsed.html else None,
         headers={k: v for k, v in parsed.headers.items() if k in KEPT_HEADERS},
+        folds=tuple(
+            TextFold(kind=kind, start=start, end=end)
+            for kind, start, end in fold_spans(parsed.text)
+        ),
         attachments=tuple(
             AttachmentInfo(
                 filename=a.filename,
