@@ -22,6 +22,7 @@ up() {
     Web and REST API   http://127.0.0.1:8000/   (OpenAPI: /docs)
     Mail in (SMTP)     127.0.0.1:2525  — queue achats@tickets.example.org
                                           comments achats-comment@tickets.example.org
+    Mail in (LMTP)     127.0.0.1:2424  — for a local MTA (README: Postfix transport)
     Mail out           caught in var/outbox/ (Maildir; smarthost 127.0.0.1:1025)
     RabbitMQ           amqp://127.0.0.1:5672/  (management http://127.0.0.1:15672/)
     FerretDB (MongoDB) mongodb://127.0.0.1:27017/

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from aiosmtpd.smtp import SMTP
 from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
 from services.ingest.adapters.raw_store import FileRawStore
 from services.ingest.adapters.routes import RouteCache
+from services.ingest.listeners import (
+    ListenerOptions,
+    listen,
+    lmtp_protocol,
+    server_tls_context,
+    smtp_protocol,
+)
 from services.ingest.settings import IngestSettings
 from services.ingest.smtp_handler import IngestHandler
 from shared.events.envelope import Envelope
@@ -50,7 +55,21 @@ def build_app(settings: IngestSettings) -> FastAPI:
     routes = RouteCache(rpc, settings.spool_dir / "routes.json")
     publisher = EventPublisher(broker, timeout=settings.publish_timeout_seconds)
     handler = IngestHandler(
-        store=store, routes=routes, publisher=publisher, max_recipients=settings.max_recipients
+        store=store,
+        routes=routes,
+        publisher=publisher,
+        max_recipients=settings.max_recipients,
+        allowed_peers=settings.allowed_peers,
+        require_tls=settings.require_tls,
+    )
+    options = ListenerOptions(
+        hostname=settings.smtp_hostname,
+        max_message_bytes=settings.max_message_bytes,
+        tls=(
+            server_tls_context(settings.tls_cert, settings.tls_key)
+            if settings.tls_cert is not None and settings.tls_key is not None
+            else None
+        ),
     )
     tasks = BackgroundTasks()
 
@@ -64,24 +83,30 @@ def build_app(settings: IngestSettings) -> FastAPI:
         except Exception as exc:  # tickets may be down: the snapshot (if any) serves meanwhile
             log.warning("mail routes not refreshed at start: %r", exc)
         tasks.every(settings.routes_refresh_seconds, "refresh-routes", routes.refresh)
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            lambda: SMTP(
-                handler,
-                hostname=settings.smtp_hostname,
-                data_size_limit=settings.max_message_bytes,
-                enable_SMTPUTF8=True,
-                ident="Guichet ingest",
-            ),
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-        )
+        servers = [
+            await listen(
+                lambda: smtp_protocol(handler, options),
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+            )
+        ]
         log.info("SMTP listening on %s:%d", settings.smtp_host, settings.smtp_port)
+        if settings.lmtp_port is not None:
+            servers.append(
+                await listen(
+                    lambda: lmtp_protocol(handler, options),
+                    host=settings.lmtp_host,
+                    port=settings.lmtp_port,
+                )
+            )
+            log.info("LMTP listening on %s:%d", settings.lmtp_host, settings.lmtp_port)
         try:
             yield
         finally:
-            server.close()
-            await server.wait_closed()
+            for server in servers:
+                server.close()
+            for server in servers:
+                await server.wait_closed()
             await tasks.stop()
             await rpc.stop()
             await broker.stop()

@@ -1,6 +1,14 @@
-"""The aiosmtpd handler: RCPT is checked against the queue addresses; DATA answers 250 only
-once the raw bytes are in the spool and every ``mail.received`` is confirmed by the broker.
-Any failure of ours answers ``451 4.3.0`` so the sending MTA tries again."""
+"""The aiosmtpd handler behind both listeners, SMTP and LMTP.
+
+MAIL is refused to a host outside the allow-list, and before STARTTLS when TLS is
+required; RCPT is checked against the queue addresses; DATA writes the raw bytes into the
+spool, then publishes one ``mail.received`` per queue address, each confirmed by the
+broker, while the disk syncs them. A recipient is answered 250 only once the bytes are
+durable and its event confirmed; any failure of ours answers ``451 4.3.0`` so the sending
+MTA tries again (the same bytes for the same address give the same ``mail_key``, so a retry
+acts once). SMTP gets one reply for the mail, LMTP one per accepted recipient (RFC 2033
+§4.2).
+"""
 
 from __future__ import annotations
 
@@ -9,18 +17,22 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesHeaderParser
 from typing import Any
 
+from aiosmtpd.lmtp import LMTP
 from prometheus_client import Counter, Histogram
 
 from services.ingest.adapters.raw_store import FileRawStore
 from services.ingest.adapters.routes import RouteCache
+from services.ingest.domain.peers import Network, peer_allowed
 from services.ingest.domain.recipients import Destination, resolve_recipient
 from shared.events.envelope import Envelope
-from shared.events.mail import MailReceived
+from shared.events.mail import LoopFacts, MailReceived
 from shared.mail.addresses import normalize_address
 from shared.mail.loop_guard import classify_loop
 from shared.messaging import EventPublisher
@@ -33,6 +45,7 @@ DATA_SECONDS = Histogram("guichet_ingest_data_seconds", "DATA received → reply
 
 ACCEPTED = "250 2.0.0 Message accepted for delivery"
 TRY_LATER = "451 4.3.0 Temporary failure, please try again later"
+TLS_FIRST = "530 5.7.0 Must issue a STARTTLS command first"
 
 
 def mail_key(raw_sha256: str, recipient: str) -> str:
@@ -48,11 +61,50 @@ class IngestHandler:
         routes: RouteCache,
         publisher: EventPublisher,
         max_recipients: int,
+        allowed_peers: Sequence[Network] = (),
+        require_tls: bool = False,
     ) -> None:
         self._store = store
         self._routes = routes
         self._publisher = publisher
         self._max_recipients = max_recipients
+        self._allowed_peers = tuple(allowed_peers)
+        self._require_tls = require_tls
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        # aiosmtpd advertises AUTH once TLS is up, with a check that always fails; an MTA
+        # set to log in would then defer our mail. Ingest takes mail, it has no accounts.
+        session.host_name = hostname
+        return [r for r in responses if not r[4:].startswith("AUTH")]
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        reply = self._check_sender(session)
+        if reply is None:
+            envelope.mail_from = address
+            envelope.mail_options.extend(mail_options)
+            reply = "250 2.1.0 Sender OK"
+        SMTP_REPLIES.labels(stage="mail", code=reply[:3]).inc()
+        return reply
+
+    def _check_sender(self, session: Any) -> str | None:
+        # The allow-list is applied at MAIL, not with a 554 greeting: RFC 5321 §3.1 lets a
+        # server greet with 554, but MTAs take that for a broken host and try the next MX
+        # or keep the mail queued (Postfix's smtp_skip_5xx_greeting), so the sender learns
+        # nothing for days; a 550 5.7.1 to MAIL fails the transaction at once with the
+        # reason in the bounce. (550 is a reply RFC 5321 §4.3.2 lists for MAIL; 554 is not.)
+        host = str(session.peer[0]) if session.peer else ""
+        if not peer_allowed(host, self._allowed_peers):
+            log.warning("refused mail from %s: not in the allowed peers", host)
+            return f"550 5.7.1 Client host [{host}] is not allowed to send mail here"
+        # Checked here rather than with aiosmtpd's require_starttls, which refuses LHLO
+        # before STARTTLS and so would make LMTP unusable.
+        if self._require_tls and session.ssl is None:
+            return TLS_FIRST
+        return None
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -77,54 +129,115 @@ class IngestHandler:
         correlation_id = f"smtp-{uuid.uuid4()}"
         with correlation_scope(correlation_id):
             try:
-                reply = await self._accept(session, envelope, correlation_id)
+                replies = await self._deliver(session, envelope, correlation_id)
             except Exception:
                 log.exception("could not accept a mail from %s", envelope.mail_from)
-                reply = TRY_LATER
+                replies = [TRY_LATER] * len(envelope.rcpt_tos)
+        if isinstance(server, LMTP):
+            lines = replies  # RFC 2033 §4.2: one reply per accepted RCPT, in their order
+        else:
+            lines = [ACCEPTED if all(r == ACCEPTED for r in replies) else TRY_LATER]
         DATA_SECONDS.observe(time.perf_counter() - started)
-        SMTP_REPLIES.labels(stage="data", code=reply[:3]).inc()
-        return reply
+        for line in lines:
+            SMTP_REPLIES.labels(stage="data", code=line[:3]).inc()
+        return "\r\n".join(lines)  # aiosmtpd sends it as is: one reply per line
 
-    async def _accept(self, session: Any, envelope: Any, correlation_id: str) -> str:
+    async def _deliver(self, session: Any, envelope: Any, correlation_id: str) -> list[str]:
+        """Spool the mail, publish it once per queue address; a reply per RCPT, in order."""
         routes = self._routes.current
         if routes is None:
-            return TRY_LATER
+            return [TRY_LATER] * len(envelope.rcpt_tos)
+        # A route gone since RCPT gets 451: on the retry, RCPT refuses it with 550.
+        destinations = [resolve_recipient(rcpt, routes) for rcpt in envelope.rcpt_tos]
         raw: bytes = envelope.original_content or envelope.content
-        raw_sha256, spool_ref = await self._store.store(raw)
-        headers_msg = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
-        headers = {k.lower(): str(v) for k, v in headers_msg.items()}
+        spooled = await self._store.write(raw)
         sender = normalize_address(envelope.mail_from or "")
-        loop = classify_loop(headers, sender, routes.rtname)
-        received_at = datetime.now(UTC)
-        destinations: list[Destination] = []
-        for rcpt in envelope.rcpt_tos:
-            dest = resolve_recipient(rcpt, routes)
-            if dest is not None and dest.address not in {d.address for d in destinations}:
-                destinations.append(dest)
-        all_recipients = tuple(d.address for d in destinations)
-        for dest in destinations:
-            payload = MailReceived(
-                mail_key=mail_key(raw_sha256, dest.address),
-                raw_sha256=raw_sha256,
-                raw_size=len(raw),
-                raw_b64=_b64(raw),
-                spool_ref=spool_ref,
-                mail_from=sender,
-                recipient=dest.address,
-                recipient_kind=dest.kind,
-                queue=dest.queue,
-                all_recipients=all_recipients,
-                peer=str(session.peer[0]) if session.peer else "",
-                helo=str(session.host_name or ""),
-                received_at=received_at,
-                loop=loop,
-            )
-            await self._publisher.publish(
-                Envelope.wrap(payload, producer="ingest", correlation_id=correlation_id)
-            )
-        log.info("accepted %s (%d bytes) for %s", raw_sha256[:12], len(raw), all_recipients)
-        return ACCEPTED
+        unique = list({d.address: d for d in destinations if d is not None}.values())
+        received = _Received(
+            raw=raw,
+            raw_sha256=spooled.sha256,
+            raw_b64=base64.b64encode(raw).decode("ascii"),
+            spool_ref=spooled.ref,
+            sender=sender,
+            loop=classify_loop(_headers(raw), sender, routes.rtname),
+            all_recipients=tuple(d.address for d in unique),
+            peer=str(session.peer[0]) if session.peer else "",
+            helo=str(session.host_name or ""),
+            received_at=datetime.now(UTC),
+            correlation_id=correlation_id,
+        )
+        # The events go out while the disk syncs the spooled bytes: 250 waits for both.
+        # They go one after the other, each confirmed: after a failure the broker is
+        # likely in trouble, so the addresses left get 451 at once, not a timeout each.
+        outcome: dict[str, str] = {}
+        failed = False
+        for dest in unique:
+            if not failed:
+                try:
+                    await self._publish(received, dest)
+                except Exception as exc:
+                    failed = True
+                    log.error(
+                        "mail %s for %s not published: %r", spooled.sha256[:12], dest.address, exc
+                    )
+            outcome[dest.address] = TRY_LATER if failed else ACCEPTED
+        try:
+            await spooled.durable
+        except Exception:
+            # Rare (the bytes were written, the sync failed): events may be out already;
+            # the MTA's retry has the same mail_key, so it still acts once.
+            log.exception("mail %s written but not made durable", spooled.sha256[:12])
+            return [TRY_LATER] * len(destinations)
+        accepted = [a for a, reply in outcome.items() if reply == ACCEPTED]
+        log.info("accepted %s (%d bytes) for %s", spooled.sha256[:12], len(raw), accepted)
+        return [TRY_LATER if d is None else outcome[d.address] for d in destinations]
+
+    async def _publish(self, received: _Received, dest: Destination) -> None:
+        payload = MailReceived(
+            mail_key=mail_key(received.raw_sha256, dest.address),
+            raw_sha256=received.raw_sha256,
+            raw_size=len(received.raw),
+            raw_b64=received.raw_b64,
+            spool_ref=received.spool_ref,
+            mail_from=received.sender,
+            recipient=dest.address,
+            recipient_kind=dest.kind,
+            queue=dest.queue,
+            all_recipients=received.all_recipients,
+            peer=received.peer,
+            helo=received.helo,
+            received_at=received.received_at,
+            loop=received.loop,
+        )
+        await self._publisher.publish(
+            Envelope.wrap(payload, producer="ingest", correlation_id=received.correlation_id)
+        )
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
+@dataclass(frozen=True, slots=True)
+class _Received:
+    """What every event of one mail shares."""
+
+    raw: bytes
+    raw_sha256: str
+    raw_b64: str
+    spool_ref: str
+    sender: str
+    loop: LoopFacts
+    all_recipients: tuple[str, ...]
+    peer: str
+    helo: str
+    received_at: datetime
+    correlation_id: str
+
+
+def _headers(raw: bytes) -> dict[str, str]:
+    """The header fields, lower-cased names; only the header block is parsed (the body of
+    a mail with a PDF is 99 % of its bytes and the parser would split it all in lines)."""
+    end = raw.find(b"\n\r\n")  # the blank line of a CRLF mail…
+    bare = raw.find(b"\n\n", 0, end if end >= 0 else len(raw))  # …or of a bare-LF one
+    if bare >= 0:
+        end = bare
+    block = raw[: end + 1] if end >= 0 else raw
+    parsed = BytesHeaderParser(policy=policy.compat32).parsebytes(block)
+    return {k.lower(): str(v) for k, v in parsed.items()}

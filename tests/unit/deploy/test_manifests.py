@@ -31,6 +31,7 @@ SETTINGS_FILE = ROOT / "shared" / "settings.py"
 # service -> port of its HTTP server (/healthz, /readyz, /metrics)
 HTTP_PORTS = {"ingest": 8101, "tickets": 8102, "notify": 8103, "search": 8104, "web": 8000}
 SMTP_PORT = 2525
+LMTP_PORT = 2424
 BACKING_SERVICES = ("mongo", "rabbitmq", "opensearch")
 # In a container the servers must listen on every interface, not on loopback.
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104
@@ -209,8 +210,9 @@ def test_compose_publishes_ports_on_loopback_only() -> None:
         for host_ip, port in _published_ports(service):
             assert host_ip == "127.0.0.1", f"{name} publishes {port} on {host_ip or 'all'}"
             published.add(port)
-    assert {str(SMTP_PORT), str(HTTP_PORTS["web"])} <= published
-    assert any(p == f"127.0.0.1:{SMTP_PORT}:{SMTP_PORT}" for p in services["ingest"]["ports"])
+    assert {str(SMTP_PORT), str(LMTP_PORT), str(HTTP_PORTS["web"])} <= published
+    for mail_port in (SMTP_PORT, LMTP_PORT):
+        assert f"127.0.0.1:{mail_port}:{mail_port}" in services["ingest"]["ports"]
     assert any(p == "127.0.0.1:8000:8000" for p in services["web"]["ports"])
 
 
@@ -354,7 +356,10 @@ def test_each_service_has_a_deployment_and_a_service_running_its_module() -> Non
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         assert ports["http"] == port
         service_ports = {p["name"]: p["port"] for p in services[f"guichet-{name}"]["spec"]["ports"]}
-        expected = {"http": port, "smtp": SMTP_PORT} if name == "ingest" else {"http": port}
+        expected = {"http": port}
+        if name == "ingest":
+            expected |= {"smtp": SMTP_PORT, "lmtp": LMTP_PORT}
+            assert {ports["smtp"], ports["lmtp"]} == {SMTP_PORT, LMTP_PORT}
         assert service_ports == expected
 
 
@@ -444,6 +449,8 @@ def test_configmap_and_secret_hold_the_common_settings() -> None:
     assert configmap["data"]["GUICHET_HTTP_HOST"] == ALL_INTERFACES
     assert configmap["data"]["GUICHET_INGEST_SMTP_HOST"] == ALL_INTERFACES
     assert configmap["data"]["GUICHET_INGEST_SMTP_PORT"] == str(SMTP_PORT)
+    assert configmap["data"]["GUICHET_INGEST_LMTP_HOST"] == ALL_INTERFACES
+    assert configmap["data"]["GUICHET_INGEST_LMTP_PORT"] == str(LMTP_PORT)
     for name, port in HTTP_PORTS.items():
         assert configmap["data"][f"GUICHET_{name.upper()}_HTTP_PORT"] == str(port)
     # The web secret key is a placeholder given as plain text, to be overridden.
