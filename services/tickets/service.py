@@ -664,6 +664,7 @@ class TicketService:
     ) -> None:
         await self._store.apply_projection(ticket)
         await self._store.remember_idem_key(idem_key, txn.id)
+        await self._store.remember_place(ticket.id, txn.seq, txn.id)
         if txn.message is not None and txn.message.message_id:
             await self._store.remember_message_id(txn.message.message_id, ticket.id)
         await self._publisher.publish(event)
@@ -676,6 +677,7 @@ class TicketService:
         ticket = ticket_from_doc(txn_doc["ticket_after"])
         await self._store.apply_projection(ticket)
         await self._store.remember_idem_key(txn_doc["idem_key"], txn_doc["_id"])
+        await self._store.remember_place(ticket.id, txn_doc["seq"], txn_doc["_id"])
         message_id = (txn_doc.get("message") or {}).get("message_id")
         if message_id:
             await self._store.remember_message_id(message_id, ticket.id)
@@ -945,10 +947,7 @@ class TicketService:
             roles=roles_of(actor, ticket, *self._queue_watchers(await self._queues(), ticket)),
         )
         items = []
-        ids = [ticket.id]
-        for merged in ids:  # the tickets merged into it, and into those, and so on
-            ids.extend(i for i in await self._store.merged_into(merged) if i not in ids)
-        for doc in await self._store.history(ids):
+        for doc in await self._transactions_with_merged(ticket):
             if doc["type"] == "comment" and not sees_comments:
                 continue
             message = doc.get("message")
@@ -994,6 +993,32 @@ class TicketService:
             content_type=content_type,
             content_b64=base64.b64encode(content).decode("ascii"),
         ).model_dump()
+
+    async def _transactions_with_merged(self, ticket: Ticket) -> list[dict[str, Any]]:
+        """The transactions of a ticket and of those merged into it (and into those…), in
+        time order: by their places when all are noted, else by a query on them all."""
+        docs: list[dict[str, Any]] = []
+        pending, seen = [ticket], {ticket.id}
+        while pending:
+            current = pending.pop()
+            found = await self._store.transactions_of(current.id, current.version)
+            if found is None:
+                docs = []
+                break
+            docs += found
+            for doc in found:
+                merged = int(doc["new_value"]) if doc["type"] == "merge" else None
+                if merged is not None and merged not in seen:
+                    seen.add(merged)
+                    source = await self._store.get_ticket(merged)
+                    if source is not None:
+                        pending.append(source)
+        else:
+            return sorted(docs, key=lambda d: (d["created"], d["ticket"], d["seq"]))
+        ids = [ticket.id]
+        for merged_id in ids:  # the tickets merged into it, and into those, and so on
+            ids.extend(i for i in await self._store.merged_into(merged_id) if i not in ids)
+        return await self._store.history(ids)
 
     async def bookmarks(self, cmd: rpc.BookmarkChange) -> list[int]:
         """Bookmarks are the actor's own; one can bookmark only what one may see."""
