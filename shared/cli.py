@@ -12,6 +12,7 @@ import yaml
 
 from shared.errors import ServiceUnavailableError, UserError
 from shared.messaging import RpcClient
+from shared.rpc import notify as rpc_notify
 from shared.rpc import tickets as rpc
 from shared.settings import BaseServiceSettings
 
@@ -19,7 +20,12 @@ app = typer.Typer(help="Guichet operator commands.", no_args_is_help=True)
 admin = typer.Typer(help="Administration through the tickets service.", no_args_is_help=True)
 docs = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 dlq = typer.Typer(help="Dead-lettered messages: inspect and replay.", no_args_is_help=True)
+notify = typer.Typer(
+    help="Each queue's notification rules and mail templates (notify service).",
+    no_args_is_help=True,
+)
 app.add_typer(admin, name="admin")
+admin.add_typer(notify, name="notify")
 app.add_typer(docs, name="docs")
 app.add_typer(dlq, name="dlq")
 
@@ -179,6 +185,87 @@ def grants() -> None:
     for g in result:
         who = g["kind"] + (f":{g['name']}" if g["name"] else "")
         typer.echo(f"{g['right']:<20} {who:<30} {g['queue'] or '(every queue)'}")
+
+
+def _show_queue_notifications(result: dict[str, Any]) -> None:
+    view = rpc_notify.QueueNotifications.model_validate(result)
+    typer.echo(f"queue {view.queue}: authors get their own messages: {view.notify_actor}")
+    for rule in view.rules:
+        state = "on " if rule.enabled else "off"
+        default = "" if rule.enabled == rule.default_enabled else " (changed)"
+        typer.echo(f"  {state} {rule.name:<42} {rule.template}{default}")
+    customised = [f"{t.name}.{t.language}" for t in view.templates if t.customised]
+    typer.echo(f"  templates changed: {', '.join(customised) or 'none'}")
+
+
+@notify.command("show")
+def notify_show(queue: str) -> None:
+    """The rules of QUEUE (on or off) and which of its templates were changed."""
+    [result] = _run([(rpc_notify.QUEUE_SETTINGS, {"actor": rpc.SYSTEM_ACTOR, "queue": queue})])
+    _show_queue_notifications(result)
+
+
+@notify.command("rule")
+def notify_rule(
+    queue: str,
+    rule: str,
+    enabled: Annotated[bool, typer.Option("--on/--off", help="switch the rule on or off")],
+) -> None:
+    """Switch RULE on or off for QUEUE (``show`` lists the rules)."""
+    payload = {"actor": rpc.SYSTEM_ACTOR, "queue": queue, "rule": rule, "enabled": enabled}
+    [result] = _run([(rpc_notify.SET_RULE, payload)])
+    _show_queue_notifications(result)
+
+
+@notify.command("template")
+def notify_template(
+    queue: str,
+    template: str,
+    language: Annotated[str, typer.Option(help="fr or en")] = "fr",
+    subject: Annotated[str | None, typer.Option(help="Jinja2; the tag goes in front")] = None,
+    body_file: Annotated[
+        Path | None, typer.Option(exists=True, readable=True, help="Jinja2 body, plain text")
+    ] = None,
+    reset: Annotated[bool, typer.Option(help="back to the default template")] = False,
+) -> None:
+    """Replace (or --reset) one of QUEUE's templates in one language; print it."""
+    ref = {"actor": rpc.SYSTEM_ACTOR, "queue": queue, "template": template, "language": language}
+    if reset:
+        call = (rpc_notify.RESET_TEMPLATE, ref)
+    elif subject is not None and body_file is not None:
+        call = (rpc_notify.SET_TEMPLATE, {**ref, "subject": subject, "body": body_file.read_text()})
+    else:
+        typer.echo("error: give --subject and --body-file, or --reset", err=True)
+        raise typer.Exit(2)
+    [result] = _run([call])
+    view = rpc_notify.QueueNotifications.model_validate(result)
+    [shown] = [t for t in view.templates if (t.name, t.language) == (template, language)]
+    typer.echo(f"Subject: {shown.subject}\n\n{shown.body}")
+
+
+@notify.command("options")
+def notify_options(
+    queue: str,
+    notify_actor: Annotated[
+        bool, typer.Option("--notify-actor/--no-notify-actor", help="authors get their own")
+    ],
+) -> None:
+    """Whether the author of a transaction gets a copy of their own message on QUEUE."""
+    payload = {"actor": rpc.SYSTEM_ACTOR, "queue": queue, "notify_actor": notify_actor}
+    [result] = _run([(rpc_notify.SET_OPTIONS, payload)])
+    _show_queue_notifications(result)
+
+
+@notify.command("failing")
+def notify_failing() -> None:
+    """Addresses our mail could not reach (refused by the smarthost, or bounced)."""
+    [result] = _run([(rpc_notify.FAILING_ADDRESSES, {"actor": rpc.SYSTEM_ACTOR})])
+    for item in result:
+        failing = rpc_notify.FailingAddress.model_validate(item)
+        tickets = ", ".join(f"#{t}" for t in failing.tickets)
+        typer.echo(
+            f"{failing.address}  {failing.last_failed:%Y-%m-%d %H:%M}  {tickets}  {failing.reason}"
+        )
 
 
 @docs.command("asyncapi")

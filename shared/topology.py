@@ -61,8 +61,16 @@ class ConsumerQueue:
 TICKETS_MAIL = ConsumerQueue("guichet.tickets.mail", ("mail.received",))
 NOTIFY_EVENTS = ConsumerQueue("guichet.notify.events", ("ticket.txn.*",))
 SEARCH_EVENTS = ConsumerQueue("guichet.search.events", ("ticket.txn.*",), prefetch=64)
+# Mails the smarthost refused for good, for the tickets service to put on their ticket;
+# they wait here, durably, until it does.
+TICKETS_DELIVERIES = ConsumerQueue("guichet.tickets.deliveries", ("notify.delivery.*",))
 
-CONSUMER_QUEUES: tuple[ConsumerQueue, ...] = (TICKETS_MAIL, NOTIFY_EVENTS, SEARCH_EVENTS)
+CONSUMER_QUEUES: tuple[ConsumerQueue, ...] = (
+    TICKETS_MAIL,
+    NOTIFY_EVENTS,
+    SEARCH_EVENTS,
+    TICKETS_DELIVERIES,
+)
 
 
 def rpc_queue(name: str) -> RabbitQueue:

@@ -25,6 +25,7 @@ from shared.events import (
     MailReceived,
     TicketTxnEvent,
 )
+from shared.events.notify import DeliveryFailed
 from shared.events.ticket import (
     AttachmentInfo,
     AuthenticationInfo,
@@ -35,6 +36,7 @@ from shared.events.ticket import (
     TicketSnapshot,
     TransactionInfo,
 )
+from shared.rpc import notify as rpc_notify
 from shared.rpc import search as rpc_search
 from shared.rpc import tickets as rpc_tickets
 
@@ -197,9 +199,25 @@ def ticket_txn(payload_type: type[TicketTxnEvent], **changes: Any) -> TicketTxnE
     return payload_type(**{**fields, **changes})
 
 
+def delivery_failed() -> DeliveryFailed:
+    return DeliveryFailed(
+        ticket=42,
+        queue="achats",
+        transaction=TXN_ID,
+        recipient="ventes@fournisseur.example.com",
+        rule="on_correspond_notify_requestors_and_ccs",
+        template="correspondence",
+        message_id=f"<guichet.guichet.example.org.42.{TXN_ID}.3b2c1d0e9f@guichet.example.org>",
+        smtp_code=550,
+        error="550 5.1.1 <ventes@fournisseur.example.com>: Recipient address rejected",
+        failed_at=UPDATED_AT,
+    )
+
+
 EVENT_SAMPLES: dict[type[EventPayload], Callable[[], EventPayload]] = {
     MailReceived: mail_received,
     **{cls: partial(ticket_txn, cls) for cls in TICKET_TXN_EVENTS.values()},
+    DeliveryFailed: delivery_failed,
 }
 
 
@@ -311,6 +329,46 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         is_admin=False,
         language="fr",
     ),
+    rpc_notify.QueueRef: lambda: rpc_notify.QueueRef(
+        actor=rpc_tickets.SYSTEM_ACTOR, queue="achats"
+    ),
+    rpc_notify.SetRule: lambda: rpc_notify.SetRule(
+        actor=rpc_tickets.SYSTEM_ACTOR,
+        queue="achats",
+        rule="on_create_autoreply_to_requestors",
+        enabled=False,
+    ),
+    rpc_notify.SetTemplate: lambda: rpc_notify.SetTemplate(
+        actor=rpc_tickets.SYSTEM_ACTOR,
+        queue="achats",
+        template="autoreply",
+        language="fr",
+        subject="Bien reçu : {{ ticket.subject }}",
+        body="Bonjour,\n\nVotre demande est enregistrée sous {{ tag }}.\n",
+    ),
+    rpc_notify.TemplateRef: lambda: rpc_notify.TemplateRef(
+        actor=rpc_tickets.SYSTEM_ACTOR, queue="achats", template="autoreply", language="en"
+    ),
+    rpc_notify.SetOptions: lambda: rpc_notify.SetOptions(
+        actor=rpc_tickets.SYSTEM_ACTOR, queue="achats", notify_actor=True
+    ),
+    rpc_notify.RulePublic: lambda: _notify_rule(),
+    rpc_notify.TemplatePublic: lambda: _notify_template(),
+    rpc_notify.QueueNotifications: lambda: rpc_notify.QueueNotifications(
+        queue="achats",
+        notify_actor=False,
+        rules=(_notify_rule(),),
+        templates=(_notify_template(),),
+        variables=("tag: the ticket's [rtname #id]",),
+    ),
+    rpc_notify.ActorOnly: lambda: rpc_notify.ActorOnly(actor=rpc_tickets.SYSTEM_ACTOR),
+    rpc_notify.FailingAddress: lambda: rpc_notify.FailingAddress(
+        address="ventes@fournisseur.example.com",
+        first_failed=CREATED_AT,
+        last_failed=UPDATED_AT,
+        tickets=(42, 57),
+        reason="550 5.1.1 Recipient address rejected",
+    ),
     rpc_search.Principal: lambda: rpc_search.Principal(email=_ACTOR, privileged=True),
     rpc_search.SearchTickets: lambda: rpc_search.SearchTickets(
         principal=rpc_search.Principal(email=_ACTOR, privileged=True),
@@ -330,6 +388,26 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         ],
     ),
 }
+
+
+def _notify_rule() -> rpc_notify.RulePublic:
+    return rpc_notify.RulePublic(
+        name="on_create_autoreply_to_requestors",
+        description="On create, acknowledge to the requestors",
+        template="autoreply",
+        enabled=True,
+        default_enabled=True,
+    )
+
+
+def _notify_template() -> rpc_notify.TemplatePublic:
+    return rpc_notify.TemplatePublic(
+        name="autoreply",
+        language="fr",
+        subject="{{ ticket.subject }}",
+        body="Bonjour,\n\nVotre demande est enregistrée sous {{ tag }}.\n",
+        customised=True,
+    )
 
 
 def rpc_sample(model: type[BaseModel]) -> BaseModel:

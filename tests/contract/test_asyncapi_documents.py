@@ -20,6 +20,8 @@ import pytest
 
 from shared import asyncapi_docs
 from shared.events import TICKET_TXN_EVENTS, MailReceived
+from shared.events.notify import DeliveryFailed
+from shared.rpc import notify as rpc_notify
 from shared.rpc import search as rpc_search
 from shared.rpc import tickets as rpc_tickets
 from shared.settings import DEV_SECRET_PLACEHOLDER
@@ -32,6 +34,13 @@ TICKETS_RPC = sorted(
     v
     for k, v in vars(rpc_tickets).items()
     if k.isupper() and isinstance(v, str) and v.startswith("tickets.")
+)
+
+
+NOTIFY_RPC = sorted(
+    v
+    for k, v in vars(rpc_notify).items()
+    if k.isupper() and isinstance(v, str) and v.startswith("notify.")
 )
 
 
@@ -183,11 +192,14 @@ def test_tickets_consumes_mail_publishes_ticket_events_and_serves_its_rpc() -> N
         assert f"Envelope[{payload_type.__name__}]" in doc["components"]["schemas"]
 
 
-def test_notify_consumes_its_queue_only() -> None:
+def test_notify_consumes_ticket_events_serves_its_rpc_and_publishes_delivery_failures() -> None:
     doc = _documents()["notify"]
 
-    assert _consumed_queues(doc) == {NOTIFY_EVENTS.name: list(NOTIFY_EVENTS.binding_keys)}
-    assert _published(doc) == {}
+    consumed = _consumed_queues(doc)
+    assert consumed.pop(NOTIFY_EVENTS.name) == list(NOTIFY_EVENTS.binding_keys)
+    assert sorted(consumed) == sorted(rpc_queue(name).name for name in NOTIFY_RPC)
+    assert _published(doc) == {DeliveryFailed.event_type: EVENTS_EXCHANGE.name}
+    assert "Envelope[DeliveryFailed]" in doc["components"]["schemas"]
 
 
 def test_search_consumes_its_queue_and_serves_search_tickets() -> None:

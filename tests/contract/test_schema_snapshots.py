@@ -20,13 +20,15 @@ import pytest
 from pydantic import BaseModel
 
 from shared.events import ALL_EVENTS, AnyEnvelope
+from shared.events.notify import DELIVERY_EVENTS
+from shared.rpc import notify as rpc_notify
 from shared.rpc import search as rpc_search
 from shared.rpc import tickets as rpc_tickets
 from tests.contract.samples import RPC_SAMPLES, rpc_sample
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("GUICHET_UPDATE_SNAPSHOTS") == "1"
-RPC_MODULES: tuple[ModuleType, ...] = (rpc_tickets, rpc_search)
+RPC_MODULES: tuple[ModuleType, ...] = (rpc_tickets, rpc_search, rpc_notify)
 
 
 def rpc_models() -> list[type[BaseModel]]:
@@ -55,7 +57,7 @@ CONTRACTS: list[tuple[str, int, type[BaseModel], str]] = (
             t,
             f"bump {t.__name__}.schema_version and add an upcaster in shared/events/",
         )
-        for t in ALL_EVENTS
+        for t in (*ALL_EVENTS, *DELIVERY_EVENTS)
     ]
     + [
         (

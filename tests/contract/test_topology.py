@@ -8,6 +8,7 @@ from itertools import pairwise
 import pytest
 
 from shared.events import ALL_EVENTS
+from shared.events.notify import DELIVERY_EVENTS
 from shared.topology import (
     CONSUMER_QUEUES,
     EVENTS_EXCHANGE,
@@ -113,7 +114,9 @@ def test_events_exchange_is_a_durable_topic_exchange() -> None:
     assert EVENTS_EXCHANGE.durable
 
 
-@pytest.mark.parametrize("payload_type", ALL_EVENTS, ids=lambda t: t.event_type)
+@pytest.mark.parametrize(
+    "payload_type", (*ALL_EVENTS, *DELIVERY_EVENTS), ids=lambda t: t.event_type
+)
 def test_every_event_reaches_at_least_one_consumer_queue(payload_type: type) -> None:
     # Events are published mandatory: an event no queue takes is returned and raises.
     event_type = payload_type.event_type  # type: ignore[attr-defined]
