@@ -11,10 +11,11 @@ from pydantic import BaseModel
 from services.tickets.service import TicketService
 from shared.events.envelope import AnyEnvelope, Envelope
 from shared.events.mail import MailReceived
+from shared.events.notify import DeliveryFailed
 from shared.events.ticket import TICKET_TXN_EVENTS
 from shared.messaging import register_consumer, register_rpc
 from shared.rpc import tickets as rpc
-from shared.topology import EVENTS_EXCHANGE, TICKETS_MAIL
+from shared.topology import EVENTS_EXCHANGE, TICKETS_DELIVERIES, TICKETS_MAIL
 
 
 def _endpoint(
@@ -42,6 +43,19 @@ def register(
         service="tickets",
         publish_timeout=publish_timeout,
         description="Records each received mail on a new or existing ticket.",
+    )
+
+    async def on_delivery_failed(envelope: AnyEnvelope) -> None:
+        assert service is not None
+        await service.on_delivery_failed(envelope.decode(DeliveryFailed))
+
+    register_consumer(
+        broker,
+        TICKETS_DELIVERIES,
+        on_delivery_failed,
+        service="tickets",
+        publish_timeout=publish_timeout,
+        description="Records on its ticket each mail the smarthost refused for good.",
     )
 
     def call(name: str) -> Callable[..., Awaitable[Any]]:

@@ -39,6 +39,7 @@ from services.tickets.domain.mail_decisions import (
     new_ccs_from_mail,
     open_ticket,
     record_bounce,
+    record_delivery_failure,
     sender_of,
 )
 from services.tickets.domain.mail_threading import thread_mail, ticket_ids_in_our_message_ids
@@ -66,6 +67,7 @@ from shared.errors import (
 )
 from shared.events.envelope import AnyEnvelope, Envelope
 from shared.events.mail import MailReceived
+from shared.events.notify import DeliveryFailed
 from shared.events.ticket import (
     NOBODY,
     TICKET_TXN_EVENTS,
@@ -523,6 +525,38 @@ class TicketService:
         )
         return commands.decide(ticket, command, context)
 
+    async def on_delivery_failed(self, envelope: Envelope[DeliveryFailed]) -> None:
+        """Notify could not deliver a mail of a ticket: the failure goes on the ticket."""
+        failure = envelope.payload
+        instance = await self._instance()
+        queues = await self._queues_by_name()
+        detail = " ".join(
+            x for x in (str(failure.smtp_code or ""), failure.error, f"({failure.template})") if x
+        )
+
+        async def decide() -> tuple[Ticket, Transaction, Envelope[Any]]:
+            ticket = await self._effective(failure.ticket)
+            if ticket is None:
+                raise PermanentError(f"ticket #{failure.ticket} does not exist")
+            after, txn = record_delivery_failure(
+                ticket,
+                txn_id=self._new_id(),
+                recipient=failure.recipient,
+                detail=detail,
+                now=self._clock(),
+            )
+            event = ticket_event(
+                after,
+                txn,
+                queues[after.queue],
+                instance["rtname"],
+                correlation_id=envelope.correlation_id,
+                causation_id=str(envelope.id),
+            )
+            return after, txn, event
+
+        await self._record(f"delivery-failed:{envelope.id}", decide)
+
     async def _record_delivery_report(
         self,
         envelope: Envelope[MailReceived],
@@ -973,8 +1007,8 @@ class TicketService:
         actor = await self.actor(ref.actor)
         if self._attachments is None:  # pragma: no cover - always wired in the service
             raise NotConfiguredError("no attachment store")
-        ticket_ids = await self._store.tickets_with_attachment(ref.sha256)
-        visible = actor.system
+        visible = actor.system  # notify: it mails files of any ticket, no look-up needed
+        ticket_ids = [] if visible else await self._store.tickets_with_attachment(ref.sha256)
         for ticket_id in ticket_ids:
             if visible:
                 break

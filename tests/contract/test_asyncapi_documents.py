@@ -25,7 +25,14 @@ from shared.rpc import notify as rpc_notify
 from shared.rpc import search as rpc_search
 from shared.rpc import tickets as rpc_tickets
 from shared.settings import DEV_SECRET_PLACEHOLDER
-from shared.topology import EVENTS_EXCHANGE, NOTIFY_EVENTS, SEARCH_EVENTS, TICKETS_MAIL, rpc_queue
+from shared.topology import (
+    EVENTS_EXCHANGE,
+    NOTIFY_EVENTS,
+    SEARCH_EVENTS,
+    TICKETS_DELIVERIES,
+    TICKETS_MAIL,
+    rpc_queue,
+)
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "asyncapi"
 REGENERATE = "run `make asyncapi` and commit docs/asyncapi/"
@@ -182,6 +189,7 @@ def test_tickets_consumes_mail_publishes_ticket_events_and_serves_its_rpc() -> N
 
     consumed = _consumed_queues(doc)
     assert consumed.pop(TICKETS_MAIL.name) == list(TICKETS_MAIL.binding_keys)
+    assert consumed.pop(TICKETS_DELIVERIES.name) == list(TICKETS_DELIVERIES.binding_keys)
     assert sorted(consumed) == sorted(rpc_queue(name).name for name in TICKETS_RPC)
     assert "guichet.rpc.tickets.get" in consumed
 

@@ -187,3 +187,23 @@ def record_bounce(
         ),
     )
     return after, txn
+
+
+def record_delivery_failure(
+    ticket: Ticket, *, txn_id: str, recipient: str, detail: str, now: datetime
+) -> tuple[Ticket, Transaction]:
+    """Our smarthost refused a mail of this ticket for good (an SMTP 5xx): shown on the
+    ticket like a bounce, so agents see who did not get it and why."""
+    after = ticket.with_changes(now)
+    txn = Transaction(
+        id=txn_id,
+        ticket=ticket.id,
+        seq=after.version,
+        type="bounce",
+        creator="notify",
+        created=now,
+        new_value=recipient,
+        note=detail[:2000],
+        mail=MailFacts(sender="notify", failed_recipients=(recipient,)),
+    )
+    return after, txn

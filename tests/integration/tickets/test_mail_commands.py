@@ -213,3 +213,41 @@ async def test_a_bounce_of_mail_not_ours_opens_no_ticket(
     await mail(service, delivery_report("<someone-else@example.net>", STRANGER), mail_from="")
     assert (await service.list_tickets(rpc.ListTickets(actor=AGENT)))["count"] == 0
     assert tap.events == []
+
+
+async def test_a_mail_the_smarthost_refused_is_shown_on_its_ticket_once(
+    wired: tuple[TicketService, EventTap],
+) -> None:
+    from datetime import UTC, datetime
+
+    from shared.events.envelope import Envelope
+    from shared.events.notify import DeliveryFailed
+
+    service, tap = wired
+    await setup(service)
+    await mail(service, raw_mail(sender=REQUESTOR, subject="Achat"), mail_from=REQUESTOR)
+    [created] = await tap.wait_for(1)
+    failure = Envelope.wrap(
+        DeliveryFailed(
+            ticket=1,
+            queue="achats",
+            transaction=created.payload["transaction"]["id"],
+            recipient=REQUESTOR,
+            rule="on_create_autoreply",
+            template="autoreply",
+            message_id="<guichet.example.1.x.abc@tickets.example.org>",
+            smtp_code=550,
+            error="5.1.1 mailbox unavailable",
+            failed_at=datetime.now(UTC),
+        ),
+        producer="notify",
+        correlation_id="notify-1",
+    )
+    await service.on_delivery_failed(failure)
+    await service.on_delivery_failed(failure)  # redelivered: recorded once
+    events = await tap.wait_for(2)
+    assert [e.type for e in events] == ["ticket.txn.create", "ticket.txn.bounce"]
+    txn = events[1].payload["transaction"]
+    assert (txn["new_value"], txn["creator"]) == (REQUESTOR, "notify")
+    assert "550" in txn["note"] and "mailbox unavailable" in txn["note"]
+    assert len(await history(service, 1)) == 2
