@@ -25,6 +25,11 @@ class TicketPublic(BaseModel):
     created: datetime
     updated: datetime
     resolved: datetime | None = None
+    custom_fields: dict[str, str] = {}
+    links: dict[str, list[int]] = {}
+    due: str | None = None
+    starts: str | None = None
+    merged_into: int | None = None
     version: int
 
 
@@ -39,6 +44,8 @@ class TransactionPublic(BaseModel):
     note: str | None = None
     text: str = ""
     message: dict[str, Any] | None = None
+    # For a mail: its sender, whether it was authenticated, its commands and their outcomes.
+    mail: dict[str, Any] | None = None
 
 
 class HistoryPublic(BaseModel):
