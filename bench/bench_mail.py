@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiosmtplib
 import httpx
 
 from bench.bench_skeleton import (
+    BenchSmtp,
+    SmtpFailure,
     _envelope,
     _maildir_names,
     cpu_used,
@@ -48,7 +49,7 @@ from bench.bench_skeleton import (
     stack_sample,
     wait_ready,
 )
-from bench.mail_corpus import QUEUE_ADDRESS, BenchMail, make_mails
+from bench.mail_corpus import BenchMail, make_mails
 
 NAME = "mail"
 DESCRIPTION = "1,000 mails (20 % with a 200 KB PDF) by 4 SMTP clients: accepted, then processed"
@@ -128,45 +129,22 @@ class Observed:
 
 async def sender(work: deque[Sent], port: int, deadline: float) -> None:
     """One SMTP client on one connection (reopened after a failure)."""
-    client: aiosmtplib.SMTP | None = None
+    smtp = BenchSmtp(port)
     try:
         while work and time.perf_counter() < deadline:
             sent = work.popleft()
-            try:
-                if client is None or not client.is_connected:
-                    client = aiosmtplib.SMTP(
-                        hostname=HOST,
-                        port=port,
-                        timeout=30,
-                        start_tls=False,
-                        local_hostname="bench.example.net",
-                    )
-                    await client.connect()
+
+            def before_mail(sent: Sent = sent) -> None:
                 sent.mail_at = time.time()
-                await client.mail(sent.mail.requestor)
-                await client.rcpt(QUEUE_ADDRESS)
-                t0 = time.perf_counter()
-                await client.data(sent.mail.raw)  # DATA, 354, content, "." → 250 (else raises)
-                sent.data_s = time.perf_counter() - t0
-                sent.accepted_at = time.time()
-            except aiosmtplib.SMTPResponseException as exc:
-                sent.smtp_error = f"{exc.code} {exc.message}"
-                if client is not None and client.is_connected:
-                    try:
-                        await client.rset()
-                    except aiosmtplib.SMTPException:
-                        client.close()
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                sent.smtp_error = f"{type(exc).__name__}: {exc}"
-                if client is not None:
-                    client.close()
-                client = None
-    finally:
-        if client is not None and client.is_connected:
+
             try:
-                await client.quit()
-            except aiosmtplib.SMTPException:
-                client.close()
+                sent.data_s = await smtp.send(sent.mail.requestor, sent.mail.raw, before_mail)
+            except SmtpFailure as exc:
+                sent.smtp_error = str(exc)
+                continue
+            sent.accepted_at = time.time()
+    finally:
+        await smtp.close()
 
 
 # --- observing ----------------------------------------------------------------------------

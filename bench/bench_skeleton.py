@@ -303,52 +303,79 @@ def loadavg() -> list[str]:
 # --- sending ------------------------------------------------------------------------------
 
 
+class BenchSmtp:
+    """One bench client's SMTP connection: opened when needed, reset or dropped after a
+    failure (the next mail opens a new one)."""
+
+    def __init__(self, port: int = SMTP_PORT) -> None:
+        self._port = port
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def send(self, mail_from: str, raw: bytes, before_mail: Callable[[], None]) -> float:
+        """Send one mail; the seconds from DATA to its 250. A refusal or a broken
+        connection raises ``SmtpFailure`` with what the server or the socket said."""
+        try:
+            if self._client is None or not self._client.is_connected:
+                self._client = aiosmtplib.SMTP(
+                    hostname=HOST,
+                    port=self._port,
+                    timeout=30,
+                    start_tls=False,
+                    local_hostname="bench.example.net",
+                )
+                await self._client.connect()
+            before_mail()
+            await self._client.mail(mail_from)
+            await self._client.rcpt(QUEUE_ADDRESS)
+            t0 = time.perf_counter()
+            await self._client.data(raw)  # DATA, 354, content, "." → 250 (else raises)
+            return time.perf_counter() - t0
+        except aiosmtplib.SMTPResponseException as exc:
+            if self._client is not None and self._client.is_connected:
+                try:
+                    await self._client.rset()
+                except aiosmtplib.SMTPException:
+                    self._client.close()
+            raise SmtpFailure(f"{exc.code} {exc.message}") from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            if self._client is not None:
+                self._client.close()
+            self._client = None
+            raise SmtpFailure(f"{type(exc).__name__}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._client is not None and self._client.is_connected:
+            try:
+                await self._client.quit()
+            except aiosmtplib.SMTPException:
+                self._client.close()
+
+
+class SmtpFailure(Exception):
+    pass
+
+
 async def sender(
     work: deque[Mail], on_accepted: Callable[[Mail], None], deadline: float, window: list[float]
 ) -> None:
     """One SMTP client: one connection (reopened after a failure), mails taken from ``work``."""
-    client: aiosmtplib.SMTP | None = None
+    smtp = BenchSmtp()
     try:
         while work and time.perf_counter() < deadline:
             mail = work.popleft()
             try:
-                if client is None or not client.is_connected:
-                    client = aiosmtplib.SMTP(
-                        hostname=HOST,
-                        port=SMTP_PORT,
-                        timeout=30,
-                        start_tls=False,
-                        local_hostname="bench.example.net",
-                    )
-                    await client.connect()
-                window.append(time.perf_counter())
-                await client.mail(mail.requestor)
-                await client.rcpt(QUEUE_ADDRESS)
-                t0 = time.perf_counter()
-                await client.data(mail.raw)  # DATA, 354, content, "." → 250 (else raises)
-                mail.accepted_at = time.perf_counter()
-                mail.accepted_wall = time.time()
-                mail.data_s = mail.accepted_at - t0
-                window.append(mail.accepted_at)
-                on_accepted(mail)
-            except aiosmtplib.SMTPResponseException as exc:
-                mail.smtp_error = f"{exc.code} {exc.message}"
-                if client is not None and client.is_connected:
-                    try:
-                        await client.rset()
-                    except aiosmtplib.SMTPException:
-                        client.close()
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                mail.smtp_error = f"{type(exc).__name__}: {exc}"
-                if client is not None:
-                    client.close()
-                client = None
+                mail.data_s = await smtp.send(
+                    mail.requestor, mail.raw, lambda: window.append(time.perf_counter())
+                )
+            except SmtpFailure as exc:
+                mail.smtp_error = str(exc)
+                continue
+            mail.accepted_at = time.perf_counter()
+            mail.accepted_wall = time.time()
+            window.append(mail.accepted_at)
+            on_accepted(mail)
     finally:
-        if client is not None and client.is_connected:
-            try:
-                await client.quit()
-            except aiosmtplib.SMTPException:
-                client.close()
+        await smtp.close()
 
 
 # --- observing ----------------------------------------------------------------------------

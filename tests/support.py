@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+import aio_pika
+
+from shared.events.envelope import AnyEnvelope
+from shared.topology import EVENTS_EXCHANGE
 
 T = TypeVar("T")
 
@@ -86,3 +92,35 @@ def mail_received(raw: bytes, *, recipient: str = "achats@tickets.example.org", 
     }
     fields.update(extra)
     return MailReceived(**fields)  # type: ignore[arg-type]
+
+
+class EventTap:
+    """A private queue bound to ``binding`` on the events exchange: what was published."""
+
+    def __init__(self, amqp_url: str, binding: str = "ticket.txn.*") -> None:
+        self._url = amqp_url
+        self._binding = binding
+        self.events: list[AnyEnvelope] = []
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect(self._url)
+        channel = await self._connection.channel()
+        exchange = await channel.declare_exchange(
+            EVENTS_EXCHANGE.name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, self._binding)
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            self.events.append(AnyEnvelope.model_validate(json.loads(message.body)))
+
+        await queue.consume(on_message, no_ack=True)
+
+    async def stop(self) -> None:
+        await self._connection.close()
+
+    async def wait_for(self, count: int) -> list[AnyEnvelope]:
+        async def enough() -> list[AnyEnvelope] | None:
+            return self.events if len(self.events) >= count else None
+
+        return await eventually(enough, timeout=10, what=f"{count} event(s)")

@@ -5,53 +5,25 @@ marked, forwards with the ticket's public history, and the command report once."
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
-import aio_pika
 import pytest
 
 from shared.errors import RetryableError
 from shared.events.envelope import AnyEnvelope
 from shared.events.notify import DeliveryFailed
 from shared.events.ticket import MailCommandOutcome, MailFacts
-from shared.topology import EVENTS_EXCHANGE
 from tests.integration.notify.conftest import Notify
 from tests.integration.notify.events import ACHATS, ACHATS_COMMENT, ticket_event, with_mail
-from tests.support import eventually, unique
+from tests.support import EventTap, eventually, unique
 
 AGENT = "acheteur@example.org"
 QUOTE = b"%PDF-1.4\n% a quote\n"
 
 
-class FailureTap:
-    """A private queue bound to notify.delivery.*: what notify announced."""
-
-    def __init__(self, amqp_url: str) -> None:
-        self._url = amqp_url
-        self.events: list[AnyEnvelope] = []
-
-    async def start(self) -> None:
-        self._connection = await aio_pika.connect(self._url)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(
-            EVENTS_EXCHANGE.name, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(exchange, "notify.delivery.*")
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            self.events.append(AnyEnvelope.model_validate(json.loads(message.body)))
-
-        await queue.consume(on_message, no_ack=True)
-
-    async def stop(self) -> None:
-        await self._connection.close()
-
-
 @pytest.fixture
-async def failures(notify: Notify) -> AsyncIterator[FailureTap]:
-    tap = FailureTap(notify.vhost)
+async def failures(notify: Notify) -> AsyncIterator[EventTap]:
+    tap = EventTap(notify.vhost, "notify.delivery.*")
     await tap.start()
     yield tap
     await tap.stop()
@@ -126,7 +98,7 @@ async def test_a_comment_goes_to_admin_ccs_and_owner_from_the_comment_address_on
 
 
 async def test_a_refused_address_is_recorded_announced_once_and_the_others_still_sent(
-    notify: Notify, failures: FailureTap
+    notify: Notify, failures: EventTap
 ) -> None:
     requestor, supplier, chief = people()
     notify.smarthost.catcher.refuse[supplier] = "550 5.1.1 No such user"

@@ -1,51 +1,18 @@
-"""Helpers of the tickets integration tests: a tap on the published events."""
+"""Helpers of the tickets integration tests."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-import aio_pika
-
 from services.tickets.domain.model import Queue
-from shared.events.envelope import AnyEnvelope, Envelope
+from shared.events.envelope import Envelope
 from shared.rpc import tickets as rpc
-from shared.topology import EVENTS_EXCHANGE
-from tests.support import eventually, mail_received
+from tests.support import EventTap, mail_received
+
+__all__ = ["EventTap"]  # where these tests find it
 
 QUEUE = Queue("achats", "achats@tickets.example.org", "achats-comment@tickets.example.org")
-
-
-class EventTap:
-    """A private queue bound to ticket.txn.*: what the service published."""
-
-    def __init__(self, amqp_url: str) -> None:
-        self._url = amqp_url
-        self.events: list[AnyEnvelope] = []
-
-    async def start(self) -> None:
-        self._connection = await aio_pika.connect(self._url)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(
-            EVENTS_EXCHANGE.name, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(exchange, "ticket.txn.*")
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            self.events.append(AnyEnvelope.model_validate(json.loads(message.body)))
-
-        await queue.consume(on_message, no_ack=True)
-
-    async def stop(self) -> None:
-        await self._connection.close()
-
-    async def wait_for(self, count: int) -> list[AnyEnvelope]:
-        async def enough() -> list[AnyEnvelope] | None:
-            return self.events if len(self.events) >= count else None
-
-        return await eventually(enough, timeout=10, what=f"{count} event(s)")
 
 
 def envelope_of(raw: bytes, **extra: Any) -> Envelope[Any]:
