@@ -23,14 +23,7 @@ async def test_lhlo_is_the_greeting_and_advertises_size(ingest: Ingest) -> None:
     assert (await s.cmd("EHLO mta.example.net")).startswith("500")
 
 
-async def test_unknown_recipient_is_refused_with_550_5_1_1(ingest: Ingest) -> None:
-    s = await ingest.lmtp()
-    assert (await s.cmd("MAIL FROM:<alice@example.net>")).startswith("250")
-    reply = await s.cmd("RCPT TO:<nobody@tickets.example.org>")
-    assert reply == "550 5.1.1 <nobody@tickets.example.org>: no such queue address here"
-
-
-async def test_postmaster_is_accepted_as_rfc_5321_requires(ingest: Ingest) -> None:
+async def test_postmaster_mail_is_accepted_and_delivered(ingest: Ingest) -> None:
     s = await ingest.lmtp()
     await s.cmd("MAIL FROM:<alice@example.net>")
     assert await s.cmd("RCPT TO:<postmaster>") == "250 2.1.5 Recipient OK"
@@ -38,23 +31,6 @@ async def test_postmaster_is_accepted_as_rfc_5321_requires(ingest: Ingest) -> No
     await s.send_data(raw_mail())
     assert await s.replies(2) == [ACCEPTED, ACCEPTED]
     assert {e["payload"]["recipient_kind"] for e in await queued(ingest.vhost)} == {"postmaster"}
-
-
-async def test_too_many_recipients_get_452_4_5_3(ingest: Ingest) -> None:
-    s = await ingest.lmtp()
-    await s.cmd("MAIL FROM:<alice@example.net>")
-    for address in (
-        "achats@tickets.example.org",
-        "achats-comment@tickets.example.org",
-        "postmaster",
-    ):
-        assert (await s.cmd(f"RCPT TO:<{address}>")).startswith("250")
-    assert await s.cmd("RCPT TO:<Achats@tickets.example.org>") == "452 4.5.3 Too many recipients"
-
-
-async def test_a_size_announced_too_large_is_refused_at_mail_with_552(ingest: Ingest) -> None:
-    s = await ingest.lmtp()
-    assert (await s.cmd(f"MAIL FROM:<alice@example.net> SIZE={1024 * 1024}")).startswith("552")
 
 
 async def test_an_oversized_mail_gets_552_once_per_recipient(ingest: Ingest) -> None:
