@@ -275,8 +275,10 @@ class TicketService:
             return
         actor = actor_of(await self._store.ensure_user(sender, self._clock()))
         block = extract_commands(parsed.text)
-        if block.lines and await self._already_recorded(mail.mail_key) is not None:
-            return  # a redelivery: its commands must not run again on today's ticket
+        if block.lines:
+            recorded = await self._already_recorded(mail.mail_key)
+            if recorded is not None and recorded["type"] == "create":
+                return  # a redelivery of a creation: its commands are part of it already
         if block.lines:  # the lines are recorded as outcomes, not as the message's text
             parsed = dataclasses.replace(parsed, text=block.text, html=None)
         facts = MailFacts(
@@ -424,15 +426,15 @@ class TicketService:
 
     async def _try_mail_commands(
         self, ticket: Ticket, intake: _MailIntake, *, creating: bool = False
-    ) -> tuple[list[MailCommandOutcome], list[tuple[int, commands.Command]]]:
+    ) -> tuple[list[MailCommandOutcome], list[tuple[str, commands.Command]]]:
         """Each command line's outcome, found by trying them in turn on ``ticket`` in
-        memory, and the commands to record (numbered: their idempotency keys). When
+        memory, and the commands to record (named by their place in the mail: their idempotency keys). When
         ``creating``, the ticket they lead to is kept in ``intake.folded``."""
         outcomes: list[MailCommandOutcome] = []
-        steps: list[tuple[int, commands.Command]] = []
+        steps: list[tuple[str, commands.Command]] = []
         refused_because = self._commands_refused_because(intake)
         current = ticket
-        for line in intake.block.lines:
+        for line_number, line in enumerate(intake.block.lines):
             planned = plan_command(line, intake.facts.sender)
             if isinstance(planned, MailCommandOutcome):
                 outcomes.append(planned)
@@ -444,14 +446,16 @@ class TicketService:
                 outcomes.append(await self._operation_outcome(current, intake, creating))
                 continue
             results: list[tuple[CommandOutcomeKind, str]] = []
-            for command in planned.commands:
+            for command_number, command in enumerate(planned.commands):
                 try:
                     current, _ = await self._decide_as(intake.actor, current, command)
                 except UserError as exc:
                     results.append((error_outcome(exc), str(exc)))
                     continue
                 results.append(("applied", ""))
-                steps.append((len(steps), command))
+                # Named by its place in the mail: the same on a redelivery, whatever the
+                # ticket became meanwhile (so a step already recorded is never run again).
+                steps.append((f"{line_number}.{command_number}", command))
             outcomes.append(line_outcome(line, results))
         intake.folded = current if creating else None
         return outcomes, steps
@@ -475,7 +479,7 @@ class TicketService:
         return command_outcome(line, "applied")
 
     async def _mail_step(
-        self, intake: _MailIntake, ticket_id: int, index: int, command: commands.Command
+        self, intake: _MailIntake, ticket_id: int, index: str, command: commands.Command
     ) -> None:
         """Record one command of a mail on its ticket, once (its key: the mail's and its
         number). Should it no longer apply (the ticket moved on meanwhile), it is skipped:

@@ -251,3 +251,20 @@ async def test_a_mail_the_smarthost_refused_is_shown_on_its_ticket_once(
     assert (txn["new_value"], txn["creator"]) == (REQUESTOR, "notify")
     assert "550" in txn["note"] and "mailbox unavailable" in txn["note"]
     assert len(await history(service, 1)) == 2
+
+
+async def test_a_reply_redelivered_later_does_not_undo_what_happened_since(
+    wired: tuple[TicketService, EventTap],
+) -> None:
+    from tests.integration.tickets.support import ticket_command
+
+    service, tap = wired
+    await setup(service)
+    await mail(service, raw_mail(sender=REQUESTOR, subject="Achat"), mail_from=REQUESTOR)
+    await tap.wait_for(1)
+    reply = raw_mail(sender=AGENT, subject="Re: [example #1] Achat", body="Priority: 5\n\nUrgent.")
+    await mail(service, reply, mail_from=AGENT)
+    await service.execute(ticket_command(1, "set_priority", AGENT, priority=7))
+    await mail(service, reply, mail_from=AGENT)  # the MTA's copy, long after
+    assert (await ticket(service, 1))["priority"] == 7
+    assert [h["type"] for h in await history(service, 1)] == ["create", "correspond", "set", "set"]
