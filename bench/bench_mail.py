@@ -38,12 +38,12 @@ import httpx
 from bench.bench_skeleton import (
     BenchSmtp,
     SmtpFailure,
-    _envelope,
     _maildir_names,
     cpu_used,
     fig,
     loadavg,
     ms,
+    newly_caught,
     percentile,
     process_table,
     stack_sample,
@@ -239,14 +239,7 @@ async def watch_outbox(
     """Autoreplies caught by the mail catcher, by their envelope recipient; the file's
     mtime is the time taken."""
     while time.time() < until and not finished.is_set():
-        for name, path in _maildir_names().items():
-            if name in seen:
-                continue
-            seen.add(name)
-            envelope = _envelope(path)
-            if envelope is None:
-                continue
-            rcpts, ticket_id, mtime = envelope
+        for rcpts, ticket_id, mtime in newly_caught(seen):
             for rcpt in rcpts:
                 sent = by_requestor.get(rcpt)
                 if sent is not None:

@@ -37,7 +37,7 @@ import subprocess
 import textwrap
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -615,20 +615,24 @@ def _envelope(path: Path) -> tuple[list[str], int | None, float] | None:
     return rcpts, ticket, mtime
 
 
+def newly_caught(seen: set[str]) -> Iterator[tuple[list[str], int | None, float]]:
+    """(envelope recipients, ticket, mtime) of each caught mail not ``seen`` yet."""
+    for name, path in _maildir_names().items():
+        if name in seen:
+            continue
+        seen.add(name)
+        envelope = _envelope(path)
+        if envelope is not None:
+            yield envelope
+
+
 async def outbox_watcher(
     by_requestor: dict[str, Mail], seen: set[str], phase: Phase, p: Params, hard_deadline: float
 ) -> None:
     """Scans the Maildir every 200 ms (the file's mtime is the time taken, not the scan's);
     stops when every accepted mail has its autoreply, or at the drain deadline."""
     while time.perf_counter() < min(hard_deadline, phase.drain_deadline):
-        for name, path in _maildir_names().items():
-            if name in seen:
-                continue
-            seen.add(name)
-            envelope = _envelope(path)
-            if envelope is None:
-                continue
-            rcpts, ticket, mtime = envelope
+        for rcpts, ticket, mtime in newly_caught(seen):
             for rcpt in rcpts:
                 mail = by_requestor.get(rcpt)
                 if mail is None or mail.accepted_wall is None:

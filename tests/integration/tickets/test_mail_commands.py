@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.tickets.service import TicketService
+from shared.events.envelope import AnyEnvelope
 from shared.rpc import tickets as rpc
 from tests.integration.tickets.support import EventTap, envelope_of, queue_change
 from tests.support import raw_mail
@@ -28,6 +29,15 @@ async def setup(service: TicketService, **queue: Any) -> None:
 async def mail(service: TicketService, raw: bytes, **extra: Any) -> None:
     sender = extra.pop("mail_from", "alice@example.net")
     await service.on_mail_received(envelope_of(raw, mail_from=sender, **extra))
+
+
+async def requestor_opens(
+    service: TicketService, tap: EventTap, subject: str = "Achat"
+) -> AnyEnvelope:
+    """Ticket #1, opened by the requestor's mail; its creation event."""
+    await mail(service, raw_mail(sender=REQUESTOR, subject=subject), mail_from=REQUESTOR)
+    [created] = await tap.wait_for(1)
+    return created
 
 
 async def ticket(service: TicketService, number: int) -> dict[str, Any]:
@@ -66,8 +76,7 @@ async def test_commands_on_a_reply_are_transactions_around_the_message(
 ) -> None:
     service, tap = wired
     await setup(service)
-    await mail(service, raw_mail(sender=REQUESTOR, subject="Achat portables"), mail_from=REQUESTOR)
-    await tap.wait_for(1)
+    await requestor_opens(service, tap, "Achat portables")
     body = f"ajoutcc : {SUPPLIER}\nStatut: résolu\n\nCommande passée, merci."
     reply = raw_mail(sender=AGENT, subject="Re: [example #1] Achat portables", body=body)
     await mail(service, reply, mail_from=AGENT)
@@ -95,8 +104,7 @@ async def test_a_requestors_commands_are_refused_and_the_mail_still_recorded(
 ) -> None:
     service, tap = wired
     await setup(service)
-    await mail(service, raw_mail(sender=REQUESTOR, subject="Achat"), mail_from=REQUESTOR)
-    await tap.wait_for(1)
+    await requestor_opens(service, tap)
     forged = raw_mail(
         sender=REQUESTOR,
         subject="Re: [example #1] Achat",
@@ -138,8 +146,7 @@ async def test_a_reply_from_someone_not_on_the_ticket_is_flagged_or_made_a_comme
 ) -> None:
     service, tap = wired
     await setup(service, unknown_sender="comment")
-    await mail(service, raw_mail(sender=REQUESTOR, subject="Achat"), mail_from=REQUESTOR)
-    await tap.wait_for(1)
+    await requestor_opens(service, tap)
     intruder = raw_mail(sender=STRANGER, subject="Re: [example #1] Achat", body="Moi aussi.")
     await mail(service, intruder, mail_from=STRANGER)
     events = await tap.wait_for(2)
@@ -153,8 +160,7 @@ async def test_ccs_of_replies_become_watchers_only_where_the_queue_says_so(
 ) -> None:
     service, tap = wired
     await setup(service, ccs_from_replies=True)
-    await mail(service, raw_mail(sender=REQUESTOR, subject="Achat"), mail_from=REQUESTOR)
-    await tap.wait_for(1)
+    await requestor_opens(service, tap)
     reply = raw_mail(
         sender=REQUESTOR,
         subject="Re: [example #1] Achat",
@@ -192,8 +198,7 @@ async def test_a_bounce_of_our_notification_is_attached_to_its_ticket(
 ) -> None:
     service, tap = wired
     await setup(service)
-    await mail(service, raw_mail(sender=REQUESTOR, subject="Achat"), mail_from=REQUESTOR)
-    [created] = await tap.wait_for(1)
+    created = await requestor_opens(service, tap)
     ours = (
         f"<guichet.example.1.{created.payload['transaction']['id']}.abcdef0123@tickets.example.org>"
     )
@@ -225,8 +230,7 @@ async def test_a_mail_the_smarthost_refused_is_shown_on_its_ticket_once(
 
     service, tap = wired
     await setup(service)
-    await mail(service, raw_mail(sender=REQUESTOR, subject="Achat"), mail_from=REQUESTOR)
-    [created] = await tap.wait_for(1)
+    created = await requestor_opens(service, tap)
     failure = Envelope.wrap(
         DeliveryFailed(
             ticket=1,
@@ -260,8 +264,7 @@ async def test_a_reply_redelivered_later_does_not_undo_what_happened_since(
 
     service, tap = wired
     await setup(service)
-    await mail(service, raw_mail(sender=REQUESTOR, subject="Achat"), mail_from=REQUESTOR)
-    await tap.wait_for(1)
+    await requestor_opens(service, tap)
     reply = raw_mail(sender=AGENT, subject="Re: [example #1] Achat", body="Priority: 5\n\nUrgent.")
     await mail(service, reply, mail_from=AGENT)
     await service.execute(ticket_command(1, "set_priority", AGENT, priority=7))
