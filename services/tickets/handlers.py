@@ -9,13 +9,13 @@ from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel
 
 from services.tickets.service import TicketService
-from shared.events.envelope import AnyEnvelope, Envelope
+from shared.events.envelope import AnyEnvelope, Envelope, EventPayload
 from shared.events.mail import MailReceived
 from shared.events.notify import DeliveryFailed
 from shared.events.ticket import TICKET_TXN_EVENTS
 from shared.messaging import register_consumer, register_rpc
 from shared.rpc import tickets as rpc
-from shared.topology import EVENTS_EXCHANGE, TICKETS_DELIVERIES, TICKETS_MAIL
+from shared.topology import EVENTS_EXCHANGE, TICKETS_DELIVERIES, TICKETS_MAIL, ConsumerQueue
 
 
 def _endpoint(
@@ -32,31 +32,30 @@ def register(
 ) -> None:
     """Subscribe every handler; ``service`` may be None when only documenting (AsyncAPI)."""
 
-    async def on_mail_received(envelope: AnyEnvelope) -> None:
-        assert service is not None
-        await service.on_mail_received(envelope.decode(MailReceived))
+    consumers: list[tuple[ConsumerQueue, type[EventPayload], str, str]] = [
+        (TICKETS_MAIL, MailReceived, "on_mail_received", "Records each received mail on a "
+         "new or existing ticket."),
+        (TICKETS_DELIVERIES, DeliveryFailed, "on_delivery_failed", "Records on its ticket "
+         "each mail the smarthost refused for good."),
+    ]  # fmt: skip
+    for queue, payload_type, method_name, description in consumers:
 
-    register_consumer(
-        broker,
-        TICKETS_MAIL,
-        on_mail_received,
-        service="tickets",
-        publish_timeout=publish_timeout,
-        description="Records each received mail on a new or existing ticket.",
-    )
+        async def consume(
+            envelope: AnyEnvelope,
+            payload_type: type[EventPayload] = payload_type,
+            method_name: str = method_name,
+        ) -> None:
+            assert service is not None
+            await getattr(service, method_name)(envelope.decode(payload_type))
 
-    async def on_delivery_failed(envelope: AnyEnvelope) -> None:
-        assert service is not None
-        await service.on_delivery_failed(envelope.decode(DeliveryFailed))
-
-    register_consumer(
-        broker,
-        TICKETS_DELIVERIES,
-        on_delivery_failed,
-        service="tickets",
-        publish_timeout=publish_timeout,
-        description="Records on its ticket each mail the smarthost refused for good.",
-    )
+        register_consumer(
+            broker,
+            queue,
+            consume,
+            service="tickets",
+            publish_timeout=publish_timeout,
+            description=description,
+        )
 
     def call(name: str) -> Callable[..., Awaitable[Any]]:
         async def method(*args: Any) -> Any:

@@ -138,6 +138,28 @@ def ticket_event(
     )
 
 
+def caused_event(
+    after: Ticket,
+    txn: Transaction,
+    queue: Queue,
+    instance: dict[str, Any],
+    cause: Envelope[Any],
+    *,
+    mail: MailReceived | None = None,
+) -> Envelope[Any]:
+    """The event of a transaction that an incoming event (a mail, a failed delivery)
+    caused: same correlation, caused by it."""
+    return ticket_event(
+        after,
+        txn,
+        queue,
+        instance["rtname"],
+        correlation_id=cause.correlation_id,
+        causation_id=str(cause.id),
+        mail=mail,
+    )
+
+
 def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
     """The domain command an RPC request names; a missing parameter is the caller's error."""
 
@@ -222,6 +244,10 @@ class _MailIntake:
     threading_note: str = ""
     folded: Ticket | None = None
 
+    def queue_of(self, ticket: Ticket) -> Queue:
+        """The queue a ticket is in now (a command of the mail may have moved it)."""
+        return next((q for q in self.queues if q.name == ticket.queue), self.queue)
+
     @property
     def system_addresses(self) -> set[str]:
         return {a for q in self.queues for a in (q.correspond_address, q.comment_address)}
@@ -271,7 +297,7 @@ class TicketService:
             from_mailer_daemon=is_mailer_daemon(parsed.from_address),
         )
         if report is not None:
-            await self._record_delivery_report(envelope, parsed, report, instance)
+            await self._record_delivery_report(envelope, parsed, report, instance, sender)
             return
         actor = actor_of(await self._store.ensure_user(sender, self._clock()))
         block = extract_commands(parsed.text)
@@ -333,14 +359,8 @@ class TicketService:
         return await self._effective(decision.ticket_id)
 
     def _mail_event(self, after: Ticket, txn: Transaction, intake: _MailIntake) -> Envelope[Any]:
-        return ticket_event(
-            after,
-            txn,
-            {q.name: q for q in intake.queues}.get(after.queue, intake.queue),
-            intake.instance["rtname"],
-            correlation_id=intake.envelope.correlation_id,
-            causation_id=str(intake.envelope.id),
-            mail=intake.mail,
+        return caused_event(
+            after, txn, intake.queue_of(after), intake.instance, intake.envelope, mail=intake.mail
         )
 
     async def _decide_new_ticket(
@@ -376,7 +396,7 @@ class TicketService:
         ticket = await self._effective(ticket_id)
         if ticket is None:  # pragma: no cover - tickets are never removed
             raise RetryableError(f"ticket #{ticket_id} vanished")
-        queue = {q.name: q for q in intake.queues}.get(ticket.queue, intake.queue)
+        queue = intake.queue_of(ticket)
         actor = intake.actor
         is_agent = actor.privileged or actor.is_admin
         on_ticket = is_agent or is_on_ticket(ticket, queue, intake.facts.sender)
@@ -428,8 +448,9 @@ class TicketService:
         self, ticket: Ticket, intake: _MailIntake, *, creating: bool = False
     ) -> tuple[list[MailCommandOutcome], list[tuple[str, commands.Command]]]:
         """Each command line's outcome, found by trying them in turn on ``ticket`` in
-        memory, and the commands to record (named by their place in the mail: their idempotency keys). When
-        ``creating``, the ticket they lead to is kept in ``intake.folded``."""
+        memory, and the commands to record, named by their place in the mail (their
+        idempotency keys). When ``creating``, the ticket they lead to is kept in
+        ``intake.folded``."""
         outcomes: list[MailCommandOutcome] = []
         steps: list[tuple[str, commands.Command]] = []
         refused_because = self._commands_refused_because(intake)
@@ -466,7 +487,7 @@ class TicketService:
         line = next(x for x in intake.block.lines if x.name == "Operation")
         if creating and intake.block.operation == "comment":
             return command_outcome(line, "invalid", "a new ticket starts with correspondence")
-        queue = {q.name: q for q in intake.queues}.get(ticket.queue, intake.queue)
+        queue = intake.queue_of(ticket)
         right = "CommentOnTicket" if intake.block.operation == "comment" else "ReplyToTicket"
         if not has_right(
             intake.actor,
@@ -549,15 +570,7 @@ class TicketService:
                 detail=detail,
                 now=self._clock(),
             )
-            event = ticket_event(
-                after,
-                txn,
-                queues[after.queue],
-                instance["rtname"],
-                correlation_id=envelope.correlation_id,
-                causation_id=str(envelope.id),
-            )
-            return after, txn, event
+            return after, txn, caused_event(after, txn, queues[after.queue], instance, envelope)
 
         await self._record(f"delivery-failed:{envelope.id}", decide)
 
@@ -567,6 +580,7 @@ class TicketService:
         parsed: ParsedMail,
         report: DeliveryReport,
         instance: dict[str, Any],
+        sender: str,
     ) -> None:
         """A bounce goes on the ticket whose mail bounced; never a new ticket. One that
         names no mail of ours is kept aside for the operator."""
@@ -598,18 +612,10 @@ class TicketService:
                 txn_id=self._new_id(),
                 parsed=parsed,
                 report=report,
-                sender=sender_of(parsed, mail.mail_from),
+                sender=sender,
                 now=self._clock(),
             )
-            event = ticket_event(
-                after,
-                txn,
-                queues[after.queue],
-                instance["rtname"],
-                correlation_id=envelope.correlation_id,
-                causation_id=str(envelope.id),
-                mail=mail,
-            )
+            event = caused_event(after, txn, queues[after.queue], instance, envelope, mail=mail)
             return after, txn, event
 
         await self._record(mail.mail_key, decide_bounce)
