@@ -19,6 +19,8 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 
+from tests.support_documents import assemble_pdf
+
 QUEUE_ADDRESS = "achats@tickets.example.org"
 REQUESTOR_DOMAIN = "bench.example.net"
 TEXT_MIN_BYTES = 1_000
@@ -121,19 +123,7 @@ def fake_pdf(rng: random.Random, title: str, target_bytes: int) -> bytes:
             pixels,
         ),
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def _stream(dictionary: bytes, data: bytes) -> bytes:

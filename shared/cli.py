@@ -28,6 +28,8 @@ app.add_typer(admin, name="admin")
 admin.add_typer(notify, name="notify")
 app.add_typer(docs, name="docs")
 app.add_typer(dlq, name="dlq")
+search = typer.Typer(help="The search index (search service).", no_args_is_help=True)
+app.add_typer(search, name="search")
 
 
 def _run(calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
@@ -295,6 +297,48 @@ def dlq_replay(queue: str, limit: Annotated[int | None, typer.Option()] = None) 
 
     moved = asyncio.run(replay(BaseServiceSettings().broker_url, queue, limit))
     typer.echo(f"{moved} message(s) sent back to {queue}")
+
+
+@search.command("reindex")
+def search_reindex(
+    keep_old: Annotated[
+        bool, typer.Option("--keep-old", help="Keep the replaced index (deleted by default).")
+    ] = False,
+) -> None:
+    """Rebuild the search index from the tickets service, then swap it in atomically:
+    searches go on meanwhile, and nothing written during the rebuild is lost."""
+    import sys
+
+    from services.search.reindex import Progress, ReindexError, reindex
+    from services.search.settings import SearchSettings
+
+    def show(progress: Progress) -> None:
+        tickets = f"{progress.tickets}/{progress.expected_tickets or '?'}"
+        messages = f"{progress.messages}/{progress.expected_messages or '?'}"
+        expected = progress.expected_tickets + progress.expected_messages
+        done = progress.tickets + progress.messages
+        share = f"{min(100, done * 100 // expected):3d}%" if expected else "   ?"
+        width = 30
+        bar = "#" * (width * min(done, expected) // expected if expected else 0)
+        end = "\r" if sys.stderr.isatty() else "\n"
+        typer.echo(
+            f"[{bar:<{width}}] {share}  tickets {tickets}  messages {messages}  "
+            f"files {progress.files}",
+            err=True,
+            nl=False,
+        )
+        typer.echo(end, err=True, nl=False)
+
+    try:
+        report = asyncio.run(reindex(SearchSettings(), show, keep_old=keep_old))
+    except (ReindexError, UserError, ServiceUnavailableError) as exc:
+        typer.echo(f"\nerror: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"\nindex {report.index} is live ({report.tickets} tickets, {report.messages} "
+        f"messages, {report.files} files in {report.seconds} s)"
+        + (f"; {report.replaced} {'kept' if keep_old else 'deleted'}" if report.replaced else "")
+    )
 
 
 def main() -> None:

@@ -153,8 +153,13 @@ def register_consumer(
     service: str,
     publish_timeout: float,
     description: str,
+    concurrency: int = 1,
 ) -> None:
     """Subscribe ``handler`` to a consumer queue with explicit acknowledgement.
+
+    With ``concurrency`` > 1, up to that many messages are handled at once (each acked when
+    its own handler is done): for handlers that batch their writes, like search's bulk
+    indexing. Order between messages is then not kept; such handlers must not need it.
 
     Success → ack (the handler returns only once its effect is durable). A retryable
     failure → the message is re-published to its delay tier, then acked; after
@@ -204,14 +209,33 @@ def register_consumer(
                     time.perf_counter() - started
                 )
 
-    broker.subscriber(
+    subscriber = broker.subscriber(
         consumer.work_queue(),
         EVENTS_EXCHANGE,
-        channel=_channel(consumer.prefetch),
+        channel=_channel(max(consumer.prefetch, concurrency)),
         ack_policy=AckPolicy.MANUAL,
         title=f"{service}:{consumer.name}",
         description=description,
-    )(consume)
+    )
+    if concurrency <= 1:
+        subscriber(consume)
+        return
+    slots = asyncio.Semaphore(concurrency)
+    running: set[asyncio.Task[None]] = set()
+
+    async def consume_concurrently(body: dict[str, Any], msg: RabbitMessage) -> None:
+        # Returns once the message is handed to a task; the task acks (or retries) it.
+        await slots.acquire()
+        task = asyncio.create_task(consume(body, msg))
+        running.add(task)
+
+        def finished(done: asyncio.Task[None]) -> None:
+            running.discard(done)
+            slots.release()
+
+        task.add_done_callback(finished)
+
+    subscriber(consume_concurrently)
 
 
 async def _retry_later(

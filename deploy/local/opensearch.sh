@@ -9,6 +9,7 @@
 #   - org.opensearch.plugin:lang-painless:2.19.6 with its runtime dependencies
 #       (opensearch-scripting-painless-spi, antlr4-runtime, ow2 asm*) and
 #     org.opensearch.plugin:analysis-common:2.19.6 (french analyzer, asciifolding, elision...),
+#     org.opensearch.plugin:parent-join-client:2.19.6 (the join field: messages under tickets),
 #       published as bare jars: this script lays them out as modules/<name>/ and writes
 #       their plugin-descriptor.properties (and painless' plugin-security.policy) itself.
 # The assembled home lives in $CACHE/opensearch-2.19.6/home and is never written to at run
@@ -23,7 +24,7 @@ source "$(dirname "$0")/lib.sh"
 
 OS_VERSION=2.19.6
 # Bump when the way the home is assembled changes, so that `install` rebuilds it.
-OS_RECIPE=1
+OS_RECIPE=2
 OS_DIR="$CACHE/opensearch-$OS_VERSION"
 OS_HOME="$OS_DIR/home"
 OS_STAMP="$OS_DIR/.installed"
@@ -86,6 +87,14 @@ write_pom() {
         <exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion>
       </exclusions>
     </dependency>
+    <dependency>
+      <groupId>org.opensearch.plugin</groupId>
+      <artifactId>parent-join-client</artifactId>
+      <version>$OS_VERSION</version>
+      <exclusions>
+        <exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion>
+      </exclusions>
+    </dependency>
   </dependencies>
 </project>
 EOF
@@ -133,8 +142,10 @@ do_install() {
   rmdir "$build/opensearch-$OS_VERSION"
 
   local painless="$build/modules/lang-painless" common="$build/modules/analysis-common"
-  mkdir -p "$painless" "$common"
+  local join="$build/modules/parent-join"
+  mkdir -p "$painless" "$common" "$join"
   mv "$dl/analysis-common-$OS_VERSION.jar" "$common/"
+  mv "$dl/parent-join-client-$OS_VERSION.jar" "$join/"
   local jar
   for jar in "$dl"/*.jar; do
     case "$(basename "$jar")" in
@@ -158,6 +169,8 @@ EOF
   # analysis-common extends painless (it adds analysis classes to painless' allowlist).
   write_descriptor "$common" analysis-common org.opensearch.analysis.common.CommonAnalysisPlugin \
     "Adds \"built in\" analyzers to OpenSearch." lang-painless
+  write_descriptor "$join" parent-join org.opensearch.join.ParentJoinPlugin \
+    "The join field: parent and child documents in one index." ""
 
   # The node reads the home as another user: world-readable, nothing writable.
   chmod -R a+rX,go-w "$build"

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream.rabbit import RabbitBroker
+from pydantic import BaseModel
 
 from services.search.service import SearchService
 from shared.events.envelope import AnyEnvelope
 from shared.messaging import register_consumer, register_rpc
-from shared.rpc.search import SEARCH_TICKETS, SearchTickets
+from shared.rpc import search as rpc
 from shared.topology import SEARCH_EVENTS
+
+# Events handled at once: their writes share bulk requests.
+INDEXING_CONCURRENCY = 64
 
 
 def register(
@@ -20,16 +25,49 @@ def register(
         assert service is not None
         await service.on_ticket_event(envelope)
 
-    async def search_tickets(body: dict[str, Any]) -> Any:
-        assert service is not None
-        return await service.search_tickets(SearchTickets.model_validate(body))
-
     register_consumer(
         broker,
         SEARCH_EVENTS,
         on_ticket_event,
         service="search",
         publish_timeout=publish_timeout,
-        description="Indexes tickets and their messages from ticket.txn.* events.",
+        description="Indexes tickets, their messages and the text of their files from "
+        "ticket.txn.* events, in bulk.",
+        concurrency=INDEXING_CONCURRENCY,
     )
-    register_rpc(broker, SEARCH_TICKETS, search_tickets, description="Quick search of tickets.")
+
+    def endpoint(
+        model: type[BaseModel], method: Callable[[SearchService], Callable[[Any], Awaitable[Any]]]
+    ) -> Callable[[dict[str, Any]], Awaitable[Any]]:
+        async def handle(body: dict[str, Any]) -> Any:
+            assert service is not None
+            return await method(service)(model.model_validate(body))
+
+        return handle
+
+    register_rpc(
+        broker,
+        rpc.SEARCH_TICKETS,
+        endpoint(rpc.SearchTickets, lambda s: s.search_tickets),
+        description="Quick search of tickets: words, phrases, field:value tokens.",
+    )
+    register_rpc(
+        broker,
+        rpc.SEARCH_ADVANCED,
+        endpoint(rpc.AdvancedSearch, lambda s: s.advanced),
+        description="Advanced search: a structured condition, sort, search_after paging, "
+        "highlights.",
+    )
+    register_rpc(
+        broker,
+        rpc.SEARCH_ATTACHMENTS,
+        endpoint(rpc.SearchAttachments, lambda s: s.attachments),
+        description="The archive of attachments across tickets, with the text inside them.",
+    )
+    register_rpc(
+        broker,
+        rpc.SEARCH_AGGREGATE,
+        endpoint(rpc.Aggregate, lambda s: s.aggregate),
+        description="Counts for dashboards: by status, queue, owner; created and resolved "
+        "per week; time to resolution.",
+    )

@@ -12,8 +12,10 @@ from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 
 from services.tickets import handlers
-from services.tickets.adapters.attachments import GridFsAttachmentStore
+from services.tickets.adapters.amqp_export import AmqpExportQueues
+from services.tickets.adapters.attachments import MongoAttachmentStore
 from services.tickets.adapters.mongo_store import MongoTicketStore
+from services.tickets.exports import TicketExporter
 from services.tickets.service import TicketService
 from services.tickets.settings import TicketsSettings
 from shared.messaging import EventPublisher, build_broker, declare_topology
@@ -37,12 +39,17 @@ def build_app(settings: TicketsSettings) -> FastAPI:
         event_listeners=[SlowQueryLogger(settings.slow_query_ms)],
     )
     store = MongoTicketStore(mongo, settings.database_name("tickets"))
+    # Exports run in the background, each on a broker connection of its own.
+    exporter = TicketExporter(
+        store, AmqpExportQueues(settings.broker_url, timeout=settings.publish_timeout_seconds)
+    )
     service = TicketService(
         store,
         EventPublisher(broker, timeout=settings.publish_timeout_seconds),
         relay_grace=timedelta(seconds=settings.relay_grace_seconds),
-        attachments=GridFsAttachmentStore(mongo, settings.database_name("tickets")),
+        attachments=MongoAttachmentStore(mongo, settings.database_name("tickets")),
         trusted_authserv_ids=settings.trusted_authserv_id_list(),
+        exporter=exporter,
     )
     handlers.register(broker, service, publish_timeout=settings.publish_timeout_seconds)
     tasks = BackgroundTasks()
@@ -60,6 +67,7 @@ def build_app(settings: TicketsSettings) -> FastAPI:
         try:
             yield
         finally:
+            await exporter.stop()
             await tasks.stop()
             await broker.stop()
             await mongo.close()

@@ -85,6 +85,18 @@ def register(
         (rpc.ADMIN_GRANT, _endpoint(rpc.GrantChange, call("grant")), "Grant a right."),
         (rpc.ADMIN_REVOKE, _endpoint(rpc.GrantChange, call("revoke")), "Revoke a right."),
         (rpc.ADMIN_LIST_GRANTS, _endpoint(rpc.ActorOnly, call("list_grants")), "List grants."),
+        (
+            rpc.VISIBILITY,
+            _endpoint(rpc.ActorOnly, call("visibility")),
+            "Where a user may see tickets and comments: whole queues, and queues where a role "
+            "held on a ticket shows it (the search service's filters).",
+        ),
+        (
+            rpc.EXPORT,
+            _endpoint(rpc.ExportRequest, call("export")),
+            "Stream every ticket, then every transaction with a message, to the caller's queue "
+            "as ExportBatch messages (to rebuild the search index); answers at once.",
+        ),
     ]
     for name, handler, description in endpoints:
         register_rpc(broker, name, handler, description=description)

@@ -19,7 +19,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from services.tickets.adapters.attachments import GridFsAttachmentStore
+from services.tickets.adapters.attachments import MongoAttachmentStore
 from services.tickets.adapters.mongo_store import MongoTicketStore, ticket_from_doc
 from services.tickets.adapters.passwords import hash_password, verify_password
 from services.tickets.domain import commands
@@ -48,12 +48,15 @@ from services.tickets.domain.rights import (
     DEFAULT_GRANTS,
     Actor,
     Grant,
+    QueueScope,
     has_right,
     require,
     require_admin,
     require_show_ticket,
+    right_reach,
     roles_of,
 )
+from services.tickets.exports import TicketExporter
 from shared.errors import (
     AuthenticationFailedError,
     ConflictError,
@@ -74,7 +77,6 @@ from shared.events.ticket import (
     CommandOutcomeKind,
     MailCommandOutcome,
     MailFacts,
-    TransactionInfo,
 )
 from shared.mail.addresses import is_mailer_daemon, normalize_address
 from shared.mail.authentication import authentication_of, header_values
@@ -112,18 +114,7 @@ def ticket_event(
     payload_type = TICKET_TXN_EVENTS[f"ticket.txn.{txn.type}"]
     payload = payload_type(
         ticket=ticket.snapshot(),
-        transaction=TransactionInfo(
-            id=txn.id,
-            seq=txn.seq,
-            type=txn.type,
-            creator=txn.creator,
-            created=txn.created,
-            message=txn.message,
-            old_value=txn.old_value,
-            new_value=txn.new_value,
-            note=txn.note,
-            mail=txn.mail,
-        ),
+        transaction=txn.info(),
         queue=queue.info(rtname),
         loop=mail.loop if mail else None,
         source_mail_key=mail.mail_key if mail else None,
@@ -262,10 +253,12 @@ class TicketService:
         clock: Callable[[], datetime] = utc_now_ms,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         relay_grace: timedelta = timedelta(seconds=5),
-        attachments: GridFsAttachmentStore | None = None,
+        attachments: MongoAttachmentStore | None = None,
         trusted_authserv_ids: tuple[str, ...] = (),
+        exporter: TicketExporter | None = None,
     ) -> None:
         self._attachments = attachments
+        self._exporter = exporter
         # The site's own MTAs: only their Authentication-Results headers are believed.
         self._trusted_authserv_ids = trusted_authserv_ids
         self._store = store
@@ -1037,6 +1030,39 @@ class TicketService:
             content_type=content_type,
             content_b64=base64.b64encode(content).decode("ascii"),
         ).model_dump()
+
+    async def visibility(self, request: rpc.ActorOnly) -> dict[str, Any]:
+        """Where ShowTicket and ShowTicketComments reach for a user, for the search
+        service's filters. An unknown address is an unprivileged user in no group."""
+        actor = await self._known_actor(request.actor) or Actor(normalize_address(request.actor))
+        grants = await self._grants()
+        watchers = {q.name: (q.ccs, q.admin_ccs) for q in await self._queues()}
+
+        def scope(found: QueueScope) -> rpc.QueueScope:
+            return rpc.QueueScope(every_queue=found.every_queue, queues=tuple(sorted(found.queues)))
+
+        def reach(right: str) -> rpc.RightReach:
+            found = right_reach(actor, right, grants, watchers)
+            return rpc.RightReach(
+                direct=scope(found.direct),
+                roles={role: scope(s) for role, s in found.roles.items()},
+            )
+
+        return rpc.Visibility(
+            email=actor.email,
+            is_admin=actor.is_admin,  # as elsewhere: only they see deleted tickets
+            show_ticket=reach("ShowTicket"),
+            show_comments=reach("ShowTicketComments"),
+        ).model_dump(mode="json")
+
+    async def export(self, request: rpc.ExportRequest) -> dict[str, Any]:
+        """Start streaming every ticket and message to the caller's queue (see
+        :mod:`services.tickets.exports`); for the system or an administrator."""
+        require_admin(await self.actor(request.actor))
+        if self._exporter is None:  # pragma: no cover - always wired in the service
+            raise NotConfiguredError("exports are not wired")
+        started = await self._exporter.start(request)
+        return started.model_dump(mode="json")
 
     async def _transactions_with_merged(self, ticket: Ticket) -> list[dict[str, Any]]:
         """The transactions of a ticket and of those merged into it (and into those…), in

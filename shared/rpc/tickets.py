@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.events.ticket import TicketSnapshot, TransactionInfo
+
 MAIL_ROUTES = "tickets.mail_routes"
 GET_TICKET = "tickets.get"
 GET_HISTORY = "tickets.history"
@@ -23,6 +25,8 @@ ADMIN_UPSERT_USER = "tickets.admin.upsert_user"
 ADMIN_GRANT = "tickets.admin.grant"
 ADMIN_REVOKE = "tickets.admin.revoke"
 ADMIN_LIST_GRANTS = "tickets.admin.grants"
+VISIBILITY = "tickets.visibility"
+EXPORT = "tickets.export"
 
 SYSTEM_ACTOR = "system"  # the operator's CLI; the web gateway never sends it
 
@@ -222,3 +226,78 @@ class ReminderChange(_Model):
     due: str | None = None  # YYYY-MM-DD
     owner: str | None = None  # defaults to the actor
     reminder: str | None = None  # its id, for done
+
+
+class QueueScope(_Model):
+    """Queues where something holds: every queue, or these (sorted)."""
+
+    every_queue: bool = False
+    queues: tuple[str, ...] = ()
+
+
+class RightReach(_Model):
+    """Where one right reaches for one user: on whole queues (grants to everyone, privileged,
+    their groups, themselves, and roles they hold on every ticket of a queue as its
+    queue-level Cc/AdminCc), and on the tickets where they hold a role."""
+
+    direct: QueueScope
+    # Keys among Requestor, Cc, AdminCc, Owner; a role reaching no further is omitted.
+    roles: dict[str, QueueScope]
+
+
+class Visibility(_Model):
+    """What ``email`` may see (``tickets.visibility``), for a search filter: a ticket is
+    visible when ``show_ticket.direct`` covers its queue, or when the user holds on it a
+    role (Requestor, Cc, AdminCc, Owner) whose scope covers its queue; its comments
+    likewise with ``show_comments``. Deleted tickets are for administrators only."""
+
+    email: str
+    is_admin: bool
+    show_ticket: RightReach
+    show_comments: RightReach  # ShowTicketComments
+
+
+class ExportRequest(_Model):
+    """Stream every ticket and every transaction carrying a message to the queue
+    ``reply_to`` (``tickets.export``; for the system actor or an administrator). The
+    queue receives :class:`ExportBatch` messages: every ``tickets`` batch, then every
+    ``messages`` batch, then one ``end`` (or ``failed``).
+
+    The queue must exist and must not be exclusive (RabbitMQ hides an exclusive queue
+    from other connections, even its message count): declare a temporary one auto-delete,
+    so that it goes, and the export stops, when its reader does. The export waits while
+    more than a few batches wait in the queue: read it with a small prefetch."""
+
+    actor: str
+    reply_to: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,200}$")
+    batch_size: int = Field(500, ge=1, le=2000)
+
+
+class ExportStarted(_Model):
+    """The export has begun; the counts are estimates (``transactions`` counts every
+    transaction, whether or not it carries a message)."""
+
+    export_id: str
+    tickets: int
+    transactions: int
+
+
+class ExportedMessage(_Model):
+    ticket: int
+    transaction: TransactionInfo
+
+
+ExportBatchKind = Literal["tickets", "messages", "end", "failed"]
+
+
+class ExportBatch(_Model):
+    """One message of an export; ``sent_*`` are running totals (in ``end``: the final
+    counts); ``detail`` says why it ``failed``."""
+
+    export_id: str
+    kind: ExportBatchKind
+    tickets: list[TicketSnapshot] = []
+    messages: list[ExportedMessage] = []
+    sent_tickets: int = 0
+    sent_messages: int = 0
+    detail: str = ""

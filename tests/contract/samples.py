@@ -329,6 +329,31 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         is_admin=False,
         language="fr",
     ),
+    rpc_tickets.QueueScope: lambda: rpc_tickets.QueueScope(queues=("achats", "compta")),
+    rpc_tickets.RightReach: lambda: _right_reach(),
+    rpc_tickets.Visibility: lambda: rpc_tickets.Visibility(
+        email=REQUESTOR,
+        is_admin=False,
+        show_ticket=_right_reach(),
+        show_comments=rpc_tickets.RightReach(
+            direct=rpc_tickets.QueueScope(),
+            roles={"AdminCc": rpc_tickets.QueueScope(queues=("achats",))},
+        ),
+    ),
+    rpc_tickets.ExportRequest: lambda: rpc_tickets.ExportRequest(
+        actor=rpc_tickets.SYSTEM_ACTOR, reply_to="guichet.search.rebuild.3f9a1c2e", batch_size=500
+    ),
+    rpc_tickets.ExportStarted: lambda: rpc_tickets.ExportStarted(
+        export_id=_EXPORT_ID, tickets=1843, transactions=12977
+    ),
+    rpc_tickets.ExportedMessage: lambda: _exported_message(),
+    rpc_tickets.ExportBatch: lambda: rpc_tickets.ExportBatch(
+        export_id=_EXPORT_ID,
+        kind="messages",
+        messages=[_exported_message()],
+        sent_tickets=1843,
+        sent_messages=501,
+    ),
     rpc_notify.QueueRef: lambda: rpc_notify.QueueRef(
         actor=rpc_tickets.SYSTEM_ACTOR, queue="achats"
     ),
@@ -369,25 +394,141 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         tickets=(42, 57),
         reason="550 5.1.1 Recipient address rejected",
     ),
-    rpc_search.Principal: lambda: rpc_search.Principal(email=_ACTOR, privileged=True),
+    rpc_search.Principal: lambda: rpc_search.Principal(email=_ACTOR),
     rpc_search.SearchTickets: lambda: rpc_search.SearchTickets(
-        principal=rpc_search.Principal(email=_ACTOR, privileged=True),
+        principal=rpc_search.Principal(email=_ACTOR),
         q="écran status:open queue:achats",
         limit=25,
         offset=0,
+        sort=(rpc_search.SortKey(field="updated", order="desc"),),
     ),
-    rpc_search.SearchHit: lambda: rpc_search.SearchHit(
-        id=42, subject="Demande d'achat : écran 27 pouces", status="open", queue="achats"
+    rpc_search.TextCondition: lambda: rpc_search.TextCondition(text="bon de commande", phrase=True),
+    rpc_search.ExactCondition: lambda: rpc_search.ExactCondition(
+        field="status", values=("new", "open")
     ),
-    rpc_search.SearchResult: lambda: rpc_search.SearchResult(
-        total=1,
-        items=[
-            rpc_search.SearchHit(
-                id=42, subject="Demande d'achat : écran 27 pouces", status="open", queue="achats"
-            )
-        ],
+    rpc_search.RangeCondition: lambda: rpc_search.RangeCondition(
+        field="created", gte="2026-01-01", lt="now"
+    ),
+    rpc_search.HasCondition: lambda: rpc_search.HasCondition(what="attachment"),
+    rpc_search.AllOf: lambda: _search_condition(),
+    rpc_search.AnyOf: lambda: rpc_search.AnyOf(
+        of=(
+            rpc_search.ExactCondition(field="queue", values=("achats",)),
+            rpc_search.ExactCondition(field="cf.DEM_LOG", values=("1234",)),
+        )
+    ),
+    rpc_search.NotCondition: lambda: rpc_search.NotCondition(
+        condition=rpc_search.ExactCondition(field="status", values=("resolved",))
+    ),
+    rpc_search.SortKey: lambda: rpc_search.SortKey(field="relevance"),
+    rpc_search.AdvancedSearch: lambda: rpc_search.AdvancedSearch(
+        principal=rpc_search.Principal(email=_ACTOR),
+        query=_search_condition(),
+        sort=(rpc_search.SortKey(field="created", order="asc"),),
+        limit=50,
+        search_after=("2026-05-04T09:30:00.000Z", 42),
+    ),
+    rpc_search.Highlight: lambda: _highlight(),
+    rpc_search.SearchHit: lambda: _search_hit(),
+    rpc_search.SearchResult: lambda: rpc_search.SearchResult(total=1, items=[_search_hit()]),
+    rpc_search.SearchAttachments: lambda: rpc_search.SearchAttachments(
+        principal=rpc_search.Principal(email=_ACTOR),
+        text="écran 27 pouces",
+        sender="ventes@fournisseur.example.com",
+        queue="achats",
+        file_type="pdf",
+        sent_after="2026-01-01",
+    ),
+    rpc_search.AttachmentHit: lambda: _attachment_hit(),
+    rpc_search.AttachmentResult: lambda: rpc_search.AttachmentResult(
+        total=1, items=[_attachment_hit()]
+    ),
+    rpc_search.Aggregate: lambda: rpc_search.Aggregate(
+        principal=rpc_search.Principal(email=_ACTOR), q="queue:achats", weeks=12
+    ),
+    rpc_search.Bucket: lambda: rpc_search.Bucket(key="open", count=12),
+    rpc_search.Aggregation: lambda: rpc_search.Aggregation(
+        total=20,
+        by_status=[rpc_search.Bucket(key="open", count=12), rpc_search.Bucket(key="new", count=8)],
+        by_queue=[rpc_search.Bucket(key="achats", count=20)],
+        by_owner=[rpc_search.Bucket(key=_ACTOR, count=5)],
+        created_per_week=[rpc_search.Bucket(key="2026-11-23", count=7)],
+        resolved_per_week=[rpc_search.Bucket(key="2026-11-23", count=3)],
+        resolution_seconds={"50": 86400.0, "95": None},
     ),
 }
+
+
+_EXPORT_ID = "9c4e2b7a1d3f4e5a8b6c0d1e2f3a4b5c"
+
+
+def _search_condition() -> rpc_search.AllOf:
+    return rpc_search.AllOf(
+        of=(
+            rpc_search.TextCondition(text="écran"),
+            rpc_search.ExactCondition(field="queue", values=("achats",)),
+            rpc_search.NotCondition(
+                condition=rpc_search.ExactCondition(field="status", values=("resolved",))
+            ),
+        )
+    )
+
+
+def _highlight() -> rpc_search.Highlight:
+    return rpc_search.Highlight(
+        where="attachment",
+        fragments=("Offre de prix : <mark>écran</mark> 27 pouces",),
+        transaction=TXN_ID,
+        filename="devis.pdf",
+    )
+
+
+def _search_hit() -> rpc_search.SearchHit:
+    return rpc_search.SearchHit(
+        id=42,
+        subject="Demande d'achat : écran 27 pouces",
+        status="open",
+        queue="achats",
+        owner=_ACTOR,
+        requestors=(REQUESTOR,),
+        priority=2,
+        created=CREATED_AT,
+        updated=UPDATED_AT,
+        highlights=(_highlight(),),
+        sort=(3.5, 42),
+    )
+
+
+def _attachment_hit() -> rpc_search.AttachmentHit:
+    return rpc_search.AttachmentHit(
+        ticket=42,
+        transaction=TXN_ID,
+        filename="devis.pdf",
+        content_type="application/pdf",
+        size=204_800,
+        sha256="a" * 64,
+        sender="ventes@fournisseur.example.com",
+        sent=UPDATED_AT,
+        extraction="ok",
+        fragments=("<mark>écran</mark> 27 pouces",),
+        sort=(1764064800000, TXN_ID),
+    )
+
+
+def _right_reach() -> rpc_tickets.RightReach:
+    """A user's reach: the queue of their group, and the tickets they request or are Cc on."""
+    return rpc_tickets.RightReach(
+        direct=rpc_tickets.QueueScope(queues=("achats",)),
+        roles={
+            "Requestor": rpc_tickets.QueueScope(every_queue=True),
+            "Cc": rpc_tickets.QueueScope(every_queue=True),
+        },
+    )
+
+
+def _exported_message() -> rpc_tickets.ExportedMessage:
+    event = ticket_txn(TICKET_TXN_EVENTS["ticket.txn.correspond"])
+    return rpc_tickets.ExportedMessage(ticket=event.ticket.id, transaction=event.transaction)
 
 
 def _notify_rule() -> rpc_notify.RulePublic:

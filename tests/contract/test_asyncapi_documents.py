@@ -210,11 +210,17 @@ def test_notify_consumes_ticket_events_serves_its_rpc_and_publishes_delivery_fai
     assert "Envelope[DeliveryFailed]" in doc["components"]["schemas"]
 
 
-def test_search_consumes_its_queue_and_serves_search_tickets() -> None:
+def test_search_consumes_its_queue_and_serves_its_four_searches() -> None:
     doc = _documents()["search"]
+    searches = (
+        rpc_search.SEARCH_TICKETS,
+        rpc_search.SEARCH_ADVANCED,
+        rpc_search.SEARCH_ATTACHMENTS,
+        rpc_search.SEARCH_AGGREGATE,
+    )
 
     assert _consumed_queues(doc) == {
         SEARCH_EVENTS.name: list(SEARCH_EVENTS.binding_keys),
-        rpc_queue(rpc_search.SEARCH_TICKETS).name: [rpc_queue(rpc_search.SEARCH_TICKETS).name],
+        **{rpc_queue(name).name: [rpc_queue(name).name] for name in searches},
     }
     assert _published(doc) == {}

@@ -19,7 +19,7 @@ from services.ingest.adapters.raw_store import FileRawStore
 from services.ingest.adapters.routes import RouteCache
 from services.ingest.smtp_handler import ACCEPTED, IngestHandler, mail_key
 from services.notify.domain.rules import plan_notifications
-from services.search.domain.documents import message_document, ticket_document
+from services.search.domain.documents import event_actions, ticket_document
 from services.tickets.domain.mail_decisions import open_ticket, sender_of
 from services.tickets.domain.model import Queue
 from services.tickets.service import ticket_event
@@ -162,10 +162,9 @@ async def test_ticket_created_from_tickets_decodes_as_search_reads_it(tmp_path: 
     for event in (by_type, common):
         assert event.ticket == sent.payload.ticket
         assert event.transaction == sent.payload.transaction
-        doc = message_document(event)
-        assert doc is not None
-        assert doc["ticket_id"] == 42
-        assert "écran 27 pouces" in doc["text"]
+        ticket, message = event_actions(event)
+        assert ticket["_id"] == "42" and message["_source"]["ticket_id"] == 42
+        assert "écran 27 pouces" in message["_source"]["text"]
         assert ticket_document(event.ticket)["status"] == "new"
 
 

@@ -19,15 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
-from pymongo.errors import DuplicateKeyError
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from services.tickets.domain.custom_fields import CustomFieldDefinition
 from services.tickets.domain.model import LINK_KINDS, Queue, Ticket, Transaction
 from services.tickets.domain.rights import Grant
+from shared.events.ticket import MailFacts, MessageInfo
 
 TICKET_FIELDS = {f.name for f in dataclasses.fields(Ticket)}
 
@@ -58,6 +61,38 @@ def ticket_from_doc(doc: dict[str, Any]) -> Ticket:
     values["custom_fields"] = tuple((doc.get("custom_fields") or {}).items())
     return Ticket(**values)
 
+
+def transaction_to_doc(txn: Transaction) -> dict[str, Any]:
+    """A transaction's own fields, as stored (its document adds the key it was recorded
+    under, the ticket after it and its event)."""
+    doc = dataclasses.asdict(txn)
+    doc["_id"] = doc.pop("id")
+    doc["message"] = txn.message.model_dump(mode="json") if txn.message else None
+    doc["mail"] = txn.mail.model_dump(mode="json") if txn.mail else None
+    return doc
+
+
+def transaction_from_doc(doc: dict[str, Any]) -> Transaction:
+    """A stored transaction (the heavy fields of its document are not needed)."""
+    message, mail = doc.get("message"), doc.get("mail")
+    return Transaction(
+        id=doc["_id"],
+        ticket=int(doc["ticket"]),
+        seq=doc["seq"],
+        type=doc["type"],
+        creator=doc["creator"],
+        created=doc["created"],
+        message=MessageInfo.model_validate(message) if message else None,
+        old_value=doc.get("old_value"),
+        new_value=doc.get("new_value"),
+        note=doc.get("note"),
+        mail=MailFacts.model_validate(mail) if mail else None,
+    )
+
+
+# What a read of transactions leaves out when it needs neither the event nor the ticket
+# after it (the heavy parts of the document).
+WITHOUT_EVENT = {"event": 0, "ticket_after": 0}
 
 GRANTS_INITIALISED = "_initialised"  # marks that the grants are the instance's own now
 
@@ -253,10 +288,7 @@ class MongoTicketStore:
     ) -> None:
         """Record ``txn`` — the commit. Raises DuplicateKeyError when its place in the
         ticket's history is taken, or when ``idem_key`` was recorded already."""
-        doc = dataclasses.asdict(txn)
-        doc["_id"] = doc.pop("id")
-        doc["message"] = txn.message.model_dump(mode="json") if txn.message else None
-        doc["mail"] = txn.mail.model_dump(mode="json") if txn.mail else None
+        doc = transaction_to_doc(txn)
         doc.update(idem_key=idem_key, ticket_after=ticket_to_doc(ticket_after), event=event)
         # The outbox entry first: a crash after it, before or after the commit, leaves a
         # trace the relay follows (and drops if the transaction never got written).
@@ -322,9 +354,7 @@ class MongoTicketStore:
             place = await self.places.find_one({"_id": f"{ticket_id}:{seq}"})
             doc = None
             if place is not None:
-                doc = await self.transactions.find_one(
-                    {"_id": place["txn"]}, {"event": 0, "ticket_after": 0}
-                )
+                doc = await self.transactions.find_one({"_id": place["txn"]}, WITHOUT_EVENT)
             if doc is None:
                 return None
             docs.append(doc)
@@ -332,12 +362,39 @@ class MongoTicketStore:
 
     async def history(self, ticket_ids: list[int]) -> list[dict[str, Any]]:
         """The transactions of these tickets (one, and those merged into it), in time order."""
-        cursor = self.transactions.find(
-            {"ticket": {"$in": ticket_ids}}, {"event": 0, "ticket_after": 0}
-        )
+        cursor = self.transactions.find({"ticket": {"$in": ticket_ids}}, WITHOUT_EVENT)
         return sorted(
             [d async for d in cursor], key=lambda d: (d["created"], d["ticket"], d["seq"])
         )
+
+    # whole collections, streamed (exports) ------------------------------------------------
+    async def each_ticket(self) -> AsyncGenerator[Ticket, None]:
+        """Every ticket (merged and deleted ones too), in no particular order: one cursor
+        over the collection, read as it is consumed."""
+        async with self.tickets.find({}) as cursor:
+            async for doc in cursor:
+                yield ticket_from_doc(doc)
+
+    async def each_message_transaction(self) -> AsyncGenerator[Transaction, None]:
+        """Every transaction that carries a message, in no particular order (one cursor;
+        FerretDB reads the whole collection for it, once)."""
+        async with self.transactions.find({"message": {"$ne": None}}, WITHOUT_EVENT) as cursor:
+            async for doc in cursor:
+                yield transaction_from_doc(doc)
+
+    async def estimated_counts(self) -> tuple[int, int]:
+        """How many tickets and transactions there are, from the collections' statistics."""
+        return await self._count(self.tickets), await self._count(self.transactions)
+
+    async def _count(self, collection: AsyncCollection[dict[str, Any]]) -> int:
+        """``collStats``' count: FerretDB answers ``count`` (estimated_document_count)
+        by reading every document (measured: 0.6 s for 5,000 transactions), collStats
+        without reading any (15 ms)."""
+        try:
+            stats = await collection.database.command("collStats", collection.name)
+            return int(stats["count"])
+        except (OperationFailure, KeyError, TypeError, ValueError):
+            return await collection.estimated_document_count()
 
     async def tickets_with_attachment(self, sha256: str, limit: int = 50) -> list[int]:
         cursor = self.transactions.find(

@@ -14,6 +14,7 @@ from shared.events.ticket import (
     QueueInfo,
     Status,
     TicketSnapshot,
+    TransactionInfo,
 )
 
 LINK_KINDS = ("DependsOn", "MemberOf", "RefersTo")
@@ -115,3 +116,18 @@ class Transaction:
     new_value: str | None = None
     note: str | None = None
     mail: MailFacts | None = None  # what the mail behind it carried (commands, sender…)
+
+    def info(self) -> TransactionInfo:
+        """The transaction as events and exports carry it."""
+        return TransactionInfo(
+            id=self.id,
+            seq=self.seq,
+            type=self.type,
+            creator=self.creator,
+            created=self.created,
+            message=self.message,
+            old_value=self.old_value,
+            new_value=self.new_value,
+            note=self.note,
+            mail=self.mail,
+        )

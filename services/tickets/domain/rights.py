@@ -7,7 +7,7 @@ operator's CLI acts as the system.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -120,15 +120,90 @@ def has_right(
     for grant in grants:
         if grant.right != right or grant.queue not in (None, queue):
             continue
-        if (
-            grant.kind == "everyone"
-            or (grant.kind == "privileged" and actor.privileged)
-            or (grant.kind == "group" and grant.name in actor.groups)
-            or (grant.kind == "user" and grant.name == actor.email)
-            or (grant.kind == "role" and grant.name in roles)
-        ):
+        if _names(grant, actor) or (grant.kind == "role" and grant.name in roles):
             return True
     return False
+
+
+def _names(grant: Grant, actor: Actor) -> bool:
+    """Whether ``grant`` is given to ``actor`` whatever the ticket (not through a role)."""
+    return (
+        grant.kind == "everyone"
+        or (grant.kind == "privileged" and actor.privileged)
+        or (grant.kind == "group" and grant.name in actor.groups)
+        or (grant.kind == "user" and grant.name == actor.email)
+    )
+
+
+@dataclass(frozen=True)
+class QueueScope:
+    """Queues where something holds: every queue, or these."""
+
+    every_queue: bool = False
+    queues: frozenset[str] = frozenset()
+
+    def covers(self, queue: str) -> bool:
+        return self.every_queue or queue in self.queues
+
+
+EVERY_QUEUE = QueueScope(every_queue=True)
+
+
+@dataclass(frozen=True)
+class RightReach:
+    """Where one right reaches for one user, as a search filter needs it: ``direct`` on
+    every ticket of these queues; ``roles[role]`` on the tickets of these queues where the
+    user holds ``role`` (named on the ticket itself). A role reaching no further than
+    ``direct`` is left out."""
+
+    direct: QueueScope
+    roles: Mapping[str, QueueScope] = field(default_factory=dict)
+
+
+def right_reach(
+    actor: Actor,
+    right: str,
+    grants: Iterable[Grant],
+    queue_watchers: Mapping[str, tuple[Collection[str], Collection[str]]],
+) -> RightReach:
+    """Where ``right`` reaches for ``actor``: the same answer as :func:`has_right` with
+    :func:`roles_of` gives ticket by ticket. ``queue_watchers`` maps each queue to its
+    queue-level Ccs and AdminCcs: such a watcher holds the role on every ticket of the
+    queue, so a role grant reaches them there directly."""
+    if actor.system or actor.is_admin:
+        return RightReach(EVERY_QUEUE)
+    everywhere = False
+    direct: set[str] = set()
+    role_everywhere: set[str] = set()
+    role_queues: dict[str, set[str]] = {role: set() for role in ROLES}
+    for grant in grants:
+        if grant.right != right:
+            continue
+        if grant.kind != "role":
+            if not _names(grant, actor):
+                continue
+            if grant.queue is None:
+                everywhere = True
+            else:
+                direct.add(grant.queue)
+            continue
+        if grant.queue is None:
+            role_everywhere.add(grant.name)
+        else:
+            role_queues[grant.name].add(grant.queue)
+        for queue, (ccs, admin_ccs) in queue_watchers.items():
+            watchers = {"Cc": ccs, "AdminCc": admin_ccs}.get(grant.name, ())
+            if grant.queue in (None, queue) and actor.email in watchers:
+                direct.add(queue)
+    if everywhere:
+        return RightReach(EVERY_QUEUE)
+    roles: dict[str, QueueScope] = {}
+    for role in ROLES:
+        if role in role_everywhere:
+            roles[role] = EVERY_QUEUE
+        elif queues := role_queues[role] - direct:
+            roles[role] = QueueScope(queues=frozenset(queues))
+    return RightReach(QueueScope(queues=frozenset(direct)), roles)
 
 
 def require(

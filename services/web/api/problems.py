@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import ServiceUnavailableError, UserError
@@ -34,7 +35,8 @@ def install(app: FastAPI) -> None:
         return problem(503, "unavailable", "a service did not answer in time; try again")
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    @app.exception_handler(ValidationError)  # a request model a route builds from its input
+    async def invalid(_: Request, exc: RequestValidationError | ValidationError) -> JSONResponse:
         errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
         return problem(422, "invalid", "the request is not valid", errors=errors)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.tickets.adapters.attachments import GridFsAttachmentStore
+from services.tickets.adapters.attachments import MongoAttachmentStore
 from services.tickets.adapters.mongo_store import MongoTicketStore
 from services.tickets.service import TicketService
 from shared.messaging import EventPublisher, build_broker, declare_topology
@@ -27,13 +27,13 @@ async def store(mongo: Any, namespace: str) -> MongoTicketStore:
 
 
 @pytest.fixture
-async def attachments(mongo: Any, namespace: str) -> GridFsAttachmentStore:
-    return GridFsAttachmentStore(mongo, f"{namespace}_tickets")
+async def attachments(mongo: Any, namespace: str) -> MongoAttachmentStore:
+    return MongoAttachmentStore(mongo, f"{namespace}_tickets")
 
 
 @pytest.fixture
 async def wired(
-    vhost: str, store: MongoTicketStore, attachments: GridFsAttachmentStore
+    vhost: str, store: MongoTicketStore, attachments: MongoAttachmentStore
 ) -> AsyncIterator[tuple[TicketService, EventTap]]:
     broker = build_broker(BaseServiceSettings(broker_url=vhost))
     await broker.start()

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from services.tickets.adapters.attachments import GridFsAttachmentStore
+from services.tickets.adapters.attachments import MongoAttachmentStore
 from services.tickets.adapters.mongo_store import MongoTicketStore
 from services.tickets.service import TicketService, ticket_event
 from shared.errors import NotFoundError, PermissionDeniedError
@@ -300,7 +300,7 @@ async def test_concurrent_replies_to_one_ticket_lose_no_update(
 
 
 async def test_attachments_are_stored_once_by_their_hash(
-    wired: tuple[TicketService, EventTap], attachments: GridFsAttachmentStore
+    wired: tuple[TicketService, EventTap], attachments: MongoAttachmentStore
 ) -> None:
     from email.message import EmailMessage
 
