@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from opensearchpy import AsyncOpenSearch, NotFoundError
+from opensearchpy import AsyncOpenSearch, NotFoundError, RequestError
 
 from services.search.domain.documents import MAPPING_VERSION, Action, index_body, mapping_body
+from shared.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,17 @@ class OpenSearchTicketIndex:
 
     # reading --------------------------------------------------------------------------------
     async def search(self, body: dict[str, Any], *, index: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self.client.search(index=index or self.alias, body=body)
+        """Run a search; one OpenSearch refuses (a ``search_after`` of the wrong shape, a
+        time zone it does not know) is the asker's error, not ours."""
+        try:
+            result: dict[str, Any] = await self.client.search(index=index or self.alias, body=body)
+        except RequestError as exc:
+            reason = (
+                exc.info.get("error", {}).get("root_cause", [{}])[0].get("reason", "")
+                if isinstance(exc.info, dict)
+                else ""
+            )
+            raise InvalidInputError(f"the search cannot be run: {reason or exc.error}") from None
         return result
 
     async def children(

@@ -328,3 +328,18 @@ async def test_dashboard_counts_by_status_queue_owner_week_and_time_to_resolve(
         Aggregate(principal=Principal(email=ADMIN), q="queue:travaux")
     )
     assert narrowed["total"] == 1
+
+
+async def test_a_query_opensearch_refuses_is_the_askers_error(desk: Desk) -> None:
+    number = await desk.create("Un", "x")
+    await desk.caught_up(number)
+    with pytest.raises(InvalidInputError, match="cannot be run"):
+        await desk.search.advanced(
+            AdvancedSearch.model_validate(
+                {"principal": {"email": ADMIN}, "search_after": ["pas-un-nombre"], "limit": 1}
+            )
+        )
+    with pytest.raises(InvalidInputError, match="cannot be run"):
+        await desk.search.aggregate(
+            Aggregate(principal=Principal(email=ADMIN), time_zone="Nulle/Part")
+        )
