@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from services.web.api import problems
 from services.web.api.deps import Authenticator
-from services.web.api.routes import search, tickets
+from services.web.api.routes import me, search, tickets
 from services.web.settings import WebSettings
 from shared.messaging import RpcClient
 from shared.observability import ops_router
@@ -42,6 +42,7 @@ def build_app(settings: WebSettings) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(tickets.router)
     api.include_router(search.router)
+    api.include_router(me.router)
     app.include_router(api)
     app.include_router(ops_router({"broker": broker_ready}))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,9 +17,10 @@ TICKET_COMMAND = "tickets.command"
 CREATE_TICKET = "tickets.create"
 BOOKMARKS = "tickets.bookmarks"
 REMINDERS = "tickets.reminders"
-HOME_COUNTS = "tickets.home_counts"
 GET_ATTACHMENT = "tickets.attachment"
 AUTHENTICATE = "tickets.users.authenticate"
+API_TOKENS = "tickets.users.tokens"
+AUTHENTICATE_TOKEN = "tickets.users.authenticate_token"  # noqa: S105 - a queue name
 ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
 ADMIN_UPSERT_QUEUE = "tickets.admin.upsert_queue"
 ADMIN_UPSERT_USER = "tickets.admin.upsert_user"
@@ -170,10 +172,12 @@ class UpsertQueue(_Model):
 
 class AttachmentRef(_Model):
     """One stored attachment, by the SHA-256 its transactions list; the actor must see a
-    ticket that carries it (the system actor — notify — sees all)."""
+    ticket that carries it (the system actor — notify — sees all). Naming ``ticket`` (the
+    page it is downloaded from) makes the check one ticket's history, not a search."""
 
     actor: str = Field(min_length=1)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    ticket: int | None = Field(default=None, ge=1)
 
 
 class AttachmentContent(_Model):
@@ -181,6 +185,27 @@ class AttachmentContent(_Model):
     filename: str
     content_type: str
     content_b64: str
+
+
+class TokenChange(_Model):
+    """A user's API tokens: ``create`` (answered once with the secret), ``list``, ``revoke``."""
+
+    actor: str
+    action: Literal["create", "list", "revoke"]
+    name: str | None = Field(default=None, min_length=1, max_length=100)  # for create
+    token_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$")  # for revoke
+
+
+class TokenPublic(_Model):
+    id: str
+    name: str
+    created: datetime
+    last_used: datetime | None = None
+    secret: str | None = None  # only in the answer to create
+
+
+class TokenCredentials(_Model):
+    token: str = Field(min_length=20, max_length=200)
 
 
 class UpsertUser(_Model):

@@ -394,6 +394,17 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         tickets=(42, 57),
         reason="550 5.1.1 Recipient address rejected",
     ),
+    rpc_tickets.TokenChange: lambda: rpc_tickets.TokenChange(
+        actor=_ACTOR, action="create", name="relances du lundi"
+    ),
+    rpc_tickets.TokenPublic: lambda: rpc_tickets.TokenPublic(
+        id="3f9a1c0b7e2d4a65",
+        name="relances du lundi",
+        created=CREATED_AT,
+        last_used=UPDATED_AT,
+        secret="gch_" + "A" * 43,
+    ),
+    rpc_tickets.TokenCredentials: lambda: rpc_tickets.TokenCredentials(token="gch_" + "A" * 43),
     rpc_search.Principal: lambda: rpc_search.Principal(email=_ACTOR),
     rpc_search.SearchTickets: lambda: rpc_search.SearchTickets(
         principal=rpc_search.Principal(email=_ACTOR),

@@ -121,6 +121,7 @@ class MongoTicketStore:
         self.grants = db["grants"]
         self.bookmarks = db["bookmarks"]
         self.reminders = db["reminders"]
+        self.api_tokens = db["api_tokens"]  # _id: the SHA-256 of the secret
         self._next_number: int | None = None
         self._numbering = asyncio.Lock()  # the first reservation reads the numbers once
 
@@ -446,6 +447,26 @@ class MongoTicketStore:
             {"$setOnInsert": {"spool_ref": spool_ref, "reason": reason, "received": now}},
             upsert=True,
         )
+
+    # API tokens ---------------------------------------------------------------------------
+    async def add_token(self, token: dict[str, Any]) -> None:
+        await self.api_tokens.insert_one(token)
+
+    async def token_by_hash(self, digest: str) -> dict[str, Any] | None:
+        return await self.api_tokens.find_one({"_id": digest})
+
+    async def tokens_of(self, user: str) -> list[dict[str, Any]]:
+        return await self.api_tokens.find({"user": user}).sort("created", ASCENDING).to_list(None)
+
+    async def remove_token(self, user: str, token_id: str) -> bool:
+        found = await self.api_tokens.find_one({"user": user, "id": token_id}, {"_id": 1})
+        if found is None:
+            return False
+        await self.api_tokens.delete_one({"_id": found["_id"]})
+        return True
+
+    async def token_used(self, digest: str, when: datetime) -> None:
+        await self.api_tokens.update_one({"_id": digest}, {"$set": {"last_used": when}})
 
     async def get_user(self, email: str) -> dict[str, Any] | None:
         return await self.users.find_one({"_id": email})

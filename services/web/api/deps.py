@@ -9,7 +9,12 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
 
 from shared.errors import AuthenticationFailedError
 from shared.messaging import RpcClient
@@ -28,13 +33,25 @@ class Authenticator:
         self._cache: dict[bytes, tuple[float, rpc.UserPublic]] = {}
 
     async def authenticate(self, email: str, password: str) -> rpc.UserPublic:
-        digest = hmac.new(self._key, f"{email}\0{password}".encode(), hashlib.sha256).digest()
+        return await self._checked(
+            f"password\0{email}\0{password}",
+            rpc.AUTHENTICATE,
+            {"email": email, "password": password},
+        )
+
+    async def authenticate_token(self, token: str) -> rpc.UserPublic:
+        return await self._checked(f"token\0{token}", rpc.AUTHENTICATE_TOKEN, {"token": token})
+
+    def forget(self) -> None:
+        """Forget every remembered success (a token was revoked: it stops here at once)."""
+        self._cache.clear()
+
+    async def _checked(self, secret: str, name: str, payload: dict[str, str]) -> rpc.UserPublic:
+        digest = hmac.new(self._key, secret.encode(), hashlib.sha256).digest()
         cached = self._cache.get(digest)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        user = rpc.UserPublic.model_validate(
-            await self._rpc.call(rpc.AUTHENTICATE, {"email": email, "password": password})
-        )
+        user = rpc.UserPublic.model_validate(await self._rpc.call(name, payload))
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[digest] = (time.monotonic() + self._ttl, user)
@@ -42,6 +59,7 @@ class Authenticator:
 
 
 basic = HTTPBasic(auto_error=False, realm="Guichet")
+bearer = HTTPBearer(auto_error=False, description="An API token (POST /api/v1/me/tokens)")
 
 
 def get_rpc(request: Request) -> RpcClient:
@@ -50,11 +68,16 @@ def get_rpc(request: Request) -> RpcClient:
 
 
 async def current_user(
-    request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
+    request: Request,
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
+    token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> rpc.UserPublic:
+    """HTTP Basic (email, password) or an API token (``Authorization: Bearer …``)."""
+    authenticator: Authenticator = request.app.state.authenticator
+    if token is not None:
+        return await authenticator.authenticate_token(token.credentials)
     if credentials is None:
         raise AuthenticationFailedError("authentication required")
-    authenticator: Authenticator = request.app.state.authenticator
     return await authenticator.authenticate(credentials.username, credentials.password)
 
 

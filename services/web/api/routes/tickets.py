@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import base64
+import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, Path, Query, Response
+from pydantic import BaseModel, Field
 
 from services.web.api.deps import CurrentUser, Rpc
 from shared.rpc import tickets as rpc
@@ -94,3 +97,124 @@ async def get_ticket(user: CurrentUser, client: Rpc, ticket_id: int = TicketId) 
 async def get_history(user: CurrentUser, client: Rpc, ticket_id: int = TicketId) -> Any:
     items = await client.call(rpc.GET_HISTORY, {"actor": user.email, "id": ticket_id})
     return {"data": items, "count": len(items)}
+
+
+class NewTicket(BaseModel):
+    queue: str = Field(min_length=1, max_length=64)
+    subject: str = Field(min_length=1, max_length=500)
+    text: str = Field(default="", max_length=1_000_000)
+    requestors: list[str] = Field(default_factory=list, max_length=50)
+    ccs: list[str] = Field(default_factory=list, max_length=50)
+    admin_ccs: list[str] = Field(default_factory=list, max_length=50)
+    custom_fields: dict[str, str] = Field(default_factory=dict, max_length=50)
+
+
+class TicketAction(BaseModel):
+    """One action of the tickets service; which parameters it needs depends on it (a reply
+    needs ``text``, ``set_status`` a ``status``, ``add_watcher`` a ``role`` and an
+    ``email``…). A missing one is a 422 naming it."""
+
+    action: rpc.TicketAction
+    text: str | None = Field(default=None, max_length=1_000_000)
+    status: str | None = Field(default=None, max_length=20)
+    owner: str | None = Field(default=None, max_length=320)
+    role: Literal["Requestor", "Cc", "AdminCc"] | None = None
+    email: str | None = Field(default=None, max_length=320)
+    priority: int | None = Field(default=None, ge=0, le=99)
+    subject: str | None = Field(default=None, max_length=500)
+    link: Literal["DependsOn", "MemberOf", "RefersTo"] | None = None
+    target: int | None = Field(default=None, ge=1, le=2**53)
+    field: str | None = Field(default=None, max_length=64)
+    value: str | None = Field(default=None, max_length=255)
+    to: list[str] | None = Field(default=None, max_length=50)
+    queue: str | None = Field(default=None, max_length=64)
+    due: str | None = Field(default=None, max_length=10)
+    starts: str | None = Field(default=None, max_length=10)
+
+
+class ActionResult(BaseModel):
+    ticket: TicketPublic
+    transaction: str
+
+
+IdempotencyKey = Header(
+    None,
+    alias="Idempotency-Key",
+    pattern=r"^[A-Za-z0-9._:-]{8,100}$",
+    description="Send the same key again (a retry): the action happens once.",
+)
+
+
+@router.post("", response_model=ActionResult, status_code=201)
+async def create_ticket(
+    body: NewTicket, user: CurrentUser, client: Rpc, key: str | None = IdempotencyKey
+) -> Any:
+    return await client.call(
+        rpc.CREATE_TICKET,
+        {"command_id": key or f"api-{uuid.uuid4()}", "actor": user.email, **body.model_dump()},
+    )
+
+
+@router.post("/{ticket_id}/actions", response_model=ActionResult)
+async def act(
+    body: TicketAction,
+    user: CurrentUser,
+    client: Rpc,
+    ticket_id: int = TicketId,
+    key: str | None = IdempotencyKey,
+) -> Any:
+    command = {
+        "command_id": key or f"api-{uuid.uuid4()}",
+        "actor": user.email,
+        "ticket": ticket_id,
+        **body.model_dump(exclude_none=True),
+    }
+    return await client.call(rpc.TICKET_COMMAND, command)
+
+
+# What a browser may show inline; anything else downloads (an HTML or SVG file from a
+# supplier must never run in our origin).
+INLINE_TYPES = frozenset(
+    {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain"}
+)
+
+
+def content_disposition(filename: str, *, inline: bool) -> str:
+    """RFC 6266: an ASCII fallback and the UTF-8 name, nothing that breaks the header."""
+    cleaned = "".join(c for c in filename if c.isprintable() and c not in '\\"/').strip() or "file"
+    ascii_name = cleaned.encode("ascii", "replace").decode().replace("?", "_")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(cleaned, safe='')}"
+
+
+@router.get(
+    "/{ticket_id}/attachments/{sha256}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def download(
+    user: CurrentUser,
+    client: Rpc,
+    ticket_id: int = TicketId,
+    sha256: str = Path(pattern=r"^[0-9a-f]{64}$"),
+) -> Response:
+    """A file of the ticket, with its own type; shown inline only when that is safe."""
+    found = rpc.AttachmentContent.model_validate(
+        await client.call(
+            rpc.GET_ATTACHMENT, {"actor": user.email, "sha256": sha256, "ticket": ticket_id}
+        )
+    )
+    content_type = found.content_type.split(";")[0].strip().lower() or "application/octet-stream"
+    inline = content_type in INLINE_TYPES
+    if not inline:
+        content_type = "application/octet-stream"
+    return Response(
+        base64.b64decode(found.content_b64),
+        media_type=content_type,
+        headers={
+            "Content-Disposition": content_disposition(found.filename, inline=inline),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )

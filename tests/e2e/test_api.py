@@ -1,0 +1,170 @@
+"""The REST API against the running stack: create and act on tickets (idempotent with an
+Idempotency-Key), download files safely, bookmarks, reminders and API tokens — with the
+401, 403, 404 and 422 answers, always ``application/problem+json``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import WEB, make_mail, send, ticket_of, wait_until
+from tests.e2e.test_admin_cli import guichet
+from tests.support_documents import make_pdf
+
+PROBLEM = "application/problem+json"
+
+
+def user_with_password(privileged: bool = False) -> tuple[str, str]:
+    email = f"u-{uuid.uuid4().hex[:8]}@example.org"
+    password = f"pw-{uuid.uuid4().hex}"
+    args = ["admin", "user", email, "--password", password]
+    assert guichet(*args, *(["--privileged"] if privileged else [])).returncode == 0
+    return email, password
+
+
+@pytest.fixture
+def ticket(api: httpx.Client) -> dict:  # type: ignore[type-arg]
+    created = api.post(
+        "/api/v1/tickets",
+        json={
+            "queue": "achats",
+            "subject": "Demande par l'API",
+            "text": "Un écran svp",
+            "requestors": [f"req-{uuid.uuid4().hex[:8]}@client.example"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["ticket"]  # type: ignore[no-any-return]
+
+
+def test_create_is_idempotent_with_the_same_key(api: httpx.Client) -> None:
+    body = {"queue": "achats", "subject": "Une fois", "requestors": ["x@client.example"]}
+    key = {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
+    first = api.post("/api/v1/tickets", json=body, headers=key)
+    again = api.post("/api/v1/tickets", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["ticket"]["id"] == again.json()["ticket"]["id"]
+    invalid = api.post("/api/v1/tickets", json={"queue": "achats"})
+    assert invalid.status_code == 422 and invalid.headers["content-type"] == PROBLEM
+    unknown_queue = api.post("/api/v1/tickets", json={**body, "queue": "nulle-part"})
+    assert unknown_queue.status_code in (404, 422)
+
+
+def test_actions_change_the_ticket_and_refuse_what_is_missing_or_forbidden(
+    api: httpx.Client,
+    ticket: dict,  # type: ignore[type-arg]
+) -> None:
+    url = f"/api/v1/tickets/{ticket['id']}/actions"
+    steps = [
+        {"action": "take"},
+        {"action": "add_watcher", "role": "Cc", "email": "fournisseur@acme.example"},
+        {"action": "comment", "text": "note interne"},
+        {"action": "reply", "text": "Voici le devis."},
+        {"action": "set_status", "status": "resolved"},
+    ]
+    for step in steps:
+        answer = api.post(url, json=step)
+        assert answer.status_code == 200, (step, answer.text)
+    after = api.get(f"/api/v1/tickets/{ticket['id']}").json()
+    assert after["status"] == "resolved" and after["owner"] == "admin@example.org"
+    assert after["ccs"] == ["fournisseur@acme.example"]
+    history = api.get(f"/api/v1/tickets/{ticket['id']}/history").json()
+    assert [t["type"] for t in history["data"]][-3:] == ["comment", "correspond", "status"]
+
+    missing = api.post(url, json={"action": "reply"})  # a reply needs its text
+    assert missing.status_code == 422 and missing.headers["content-type"] == PROBLEM
+    unknown = api.post(url, json={"action": "explode"})
+    assert unknown.status_code == 422
+    assert api.post("/api/v1/tickets/999999999/actions", json={"action": "take"}).status_code == 404
+
+    outsider, password = user_with_password()
+    with httpx.Client(base_url=WEB, auth=(outsider, password), timeout=15) as client:
+        assert client.post(url, json={"action": "take"}).status_code in (403, 404)
+        assert client.get(f"/api/v1/tickets/{ticket['id']}").status_code in (403, 404)
+    assert httpx.post(f"{WEB}{url}", json={"action": "take"}).status_code == 401
+
+
+def test_a_file_downloads_with_its_type_and_a_safe_name_for_those_who_may_see_it(
+    api: httpx.Client,
+) -> None:
+    sender = f"ventes-{uuid.uuid4().hex[:6]}@fournisseur.example"
+    mail = make_mail(sender, "Offre", "Ci-joint.")
+    pdf = make_pdf(["Offre 2026"])
+    odd_name = 'devis "final"/é.pdf'
+    mail.add_attachment(pdf, maintype="application", subtype="pdf", filename=odd_name)
+    mail.add_attachment(
+        b"<script>alert(1)</script>", maintype="text", subtype="html", filename="page.html"
+    )
+    send(mail)
+    found = wait_until(lambda: ticket_of(api, sender), 15, "the ticket")
+    history = api.get(f"/api/v1/tickets/{found['id']}/history").json()["data"]
+    files = {a["content_type"]: a["sha256"] for a in history[0]["message"]["attachments"]}
+
+    url = f"/api/v1/tickets/{found['id']}/attachments"
+    shown = api.get(f"{url}/{files['application/pdf']}")
+    assert shown.status_code == 200 and shown.content == pdf
+    assert shown.headers["content-type"] == "application/pdf"
+    disposition = shown.headers["content-disposition"]
+    assert disposition.startswith("inline;") and "filename*=UTF-8''" in disposition
+    assert "/" not in disposition.split("filename=")[1].split(";")[0]
+    assert shown.headers["x-content-type-options"] == "nosniff"
+
+    html = api.get(f"{url}/{files['text/html']}")
+    assert html.headers["content-type"] == "application/octet-stream"
+    assert html.headers["content-disposition"].startswith("attachment;")
+    assert "sandbox" in html.headers["content-security-policy"]
+
+    assert api.get(f"{url}/{'0' * 64}").status_code == 404
+    assert api.get(f"{url}/not-a-hash").status_code == 422
+    outsider, password = user_with_password()
+    with httpx.Client(base_url=WEB, auth=(outsider, password), timeout=15) as client:
+        assert client.get(f"{url}/{files['text/html']}").status_code in (403, 404)
+
+
+def test_bookmarks_and_reminders_are_the_users_own(
+    api: httpx.Client,
+    ticket: dict,  # type: ignore[type-arg]
+) -> None:
+    number = ticket["id"]
+    assert number in api.put(f"/api/v1/me/bookmarks/{number}").json()["tickets"]
+    assert number in api.get("/api/v1/me/bookmarks").json()["tickets"]
+    assert number not in api.delete(f"/api/v1/me/bookmarks/{number}").json()["tickets"]
+    due = (date.today() + timedelta(days=3)).isoformat()
+    added = api.post(
+        "/api/v1/me/reminders", json={"ticket": number, "subject": "Relancer", "due": due}
+    )
+    assert added.status_code == 201
+    mine = [r for r in api.get("/api/v1/me/reminders").json() if r["ticket"] == number]
+    assert [r["subject"] for r in mine] == ["Relancer"]
+    done = api.post(f"/api/v1/me/reminders/{mine[0]['id']}/done")
+    assert done.status_code == 200
+    assert not [r for r in api.get("/api/v1/me/reminders").json() if r["ticket"] == number]
+    bad = api.post("/api/v1/me/reminders", json={"ticket": number, "subject": "x", "due": "demain"})
+    assert bad.status_code == 422
+    assert api.get("/api/v1/me/home").status_code == 200
+
+
+def test_an_api_token_acts_for_its_user_until_revoked() -> None:
+    email, password = user_with_password(privileged=True)
+    with httpx.Client(base_url=WEB, auth=(email, password), timeout=15) as client:
+        created = client.post("/api/v1/me/tokens", json={"name": "script de relance"})
+        assert created.status_code == 201
+        token = created.json()
+        assert token["secret"].startswith("gch_")
+        listed = client.get("/api/v1/me/tokens").json()
+        assert [(t["id"], t["secret"]) for t in listed] == [(token["id"], None)]
+
+    bearer = {"Authorization": f"Bearer {token['secret']}"}
+    me = httpx.get(f"{WEB}/api/v1/me", headers=bearer)
+    assert me.status_code == 200 and me.json()["email"] == email
+    wrong = httpx.get(f"{WEB}/api/v1/me", headers={"Authorization": "Bearer gch_" + "x" * 40})
+    assert wrong.status_code == 401 and wrong.headers["content-type"] == PROBLEM
+
+    revoked = httpx.delete(f"{WEB}/api/v1/me/tokens/{token['id']}", headers=bearer)
+    assert revoked.status_code == 204
+    assert httpx.get(f"{WEB}/api/v1/me", headers=bearer).status_code == 401
+    with httpx.Client(base_url=WEB, auth=(email, password), timeout=15) as client:
+        assert client.delete(f"/api/v1/me/tokens/{token['id']}").status_code == 404
