@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -17,6 +17,9 @@ SEARCH_TICKETS = "search.tickets"
 SEARCH_ADVANCED = "search.advanced"
 SEARCH_ATTACHMENTS = "search.attachments"
 SEARCH_AGGREGATE = "search.aggregate"
+
+# A sort value of a hit, given back as ``search_after``: never an object or a list.
+SortValue = str | int | float | bool | None
 
 # The limits a query may not pass: a hostile or careless one costs the cluster, not us.
 MAX_CONDITIONS = 64
@@ -175,7 +178,7 @@ class AdvancedSearch(_Model):
     query: Condition | None = None
     sort: tuple[SortKey, ...] = Field(default=(), max_length=4)
     limit: int = Field(default=25, ge=1, le=200)
-    search_after: tuple[Any, ...] | None = Field(default=None, max_length=5)
+    search_after: tuple[SortValue, ...] | None = Field(default=None, max_length=5)
     highlight: bool = True
 
     @field_validator("query")
@@ -207,7 +210,7 @@ class SearchHit(_Model):
     updated: datetime | None = None
     highlights: tuple[Highlight, ...] = ()
     # The sort values of this hit: give the last one as ``search_after`` for the next page.
-    sort: tuple[Any, ...] = ()
+    sort: tuple[SortValue, ...] = ()
 
 
 class SearchResult(_Model):
@@ -228,7 +231,7 @@ class SearchAttachments(_Model):
     sent_after: str | None = None
     sent_before: str | None = None
     limit: int = Field(default=25, ge=1, le=200)
-    search_after: tuple[Any, ...] | None = Field(default=None, max_length=3)
+    search_after: tuple[SortValue, ...] | None = Field(default=None, max_length=4)
 
     @field_validator("sent_after", "sent_before")
     @classmethod
@@ -247,7 +250,7 @@ class AttachmentHit(_Model):
     sent: datetime
     extraction: str  # ok, empty, unsupported, too_large, failed, timeout
     fragments: tuple[str, ...] = ()
-    sort: tuple[Any, ...] = ()
+    sort: tuple[SortValue, ...] = ()
 
 
 class AttachmentResult(_Model):

@@ -135,6 +135,7 @@ class MongoTicketStore:
         await self.tickets.create_index("requestors", name="requestors")
         await self.queues.create_index("addresses", name="addresses")
         await self._migrate_to_string_ticket_ids()
+        await self._note_every_place()
 
     async def _migrate_to_string_ticket_ids(self) -> None:
         """Once: tickets stored under an integer ``_id`` (before the key collections) move
@@ -150,6 +151,17 @@ class MongoTicketStore:
                 await self.tickets.delete_one({"_id": doc["_id"]})
             for message_id in ticket.message_ids:
                 await self.remember_message_id(message_id, ticket.id)
+        await self.config.replace_one({"_id": marker}, {"done": True}, upsert=True)
+
+    async def _note_every_place(self) -> None:
+        """Once: note the place of every transaction recorded before places were, so that
+        each history is read by its places (a query on the transactions reads them all)."""
+        marker = "migration:places"
+        if await self.config.find_one({"_id": marker}) is not None:
+            return
+        cursor = self.transactions.find({}, {"ticket": 1, "seq": 1})
+        async for doc in cursor:
+            await self.remember_place(int(doc["ticket"]), int(doc["seq"]), doc["_id"])
         await self.config.replace_one({"_id": marker}, {"done": True}, upsert=True)
 
     async def ping(self) -> bool:

@@ -60,7 +60,7 @@ class AdvancedQuery(BaseModel):
     query: rpc.Condition | None = None
     sort: list[rpc.SortKey] = Field(default_factory=list, max_length=4)
     limit: int = Field(default=25, ge=1, le=200)
-    search_after: list[Any] | None = Field(default=None, max_length=5)
+    search_after: list[rpc.SortValue] | None = Field(default=None, max_length=5)
     highlight: bool = True
 
 
