@@ -27,13 +27,6 @@ from shared.rpc import notify as rpc
 from shared.rpc.tickets import SYSTEM_ACTOR
 
 
-def require_admin(actor: str) -> None:
-    if actor != SYSTEM_ACTOR:
-        raise PermissionDeniedError(
-            "only an administrator may change notifications (for now: the operator's CLI)"
-        )
-
-
 def queue_view(queue: str, settings: QueueSettings) -> rpc.QueueNotifications:
     return rpc.QueueNotifications(
         queue=queue,
@@ -79,8 +72,14 @@ class NotifyAdministration:
         self._on_change = on_change
         self._clock = clock
 
+    async def _require_admin(self, actor: str) -> None:
+        """The operator's CLI (the system) or a system administrator, as the tickets
+        service knows them."""
+        if actor != SYSTEM_ACTOR and not await self._tickets.is_admin(actor):
+            raise PermissionDeniedError(f"{actor} is not a system administrator", right="SuperUser")
+
     async def _existing_queue(self, actor: str, queue: str) -> str:
-        require_admin(actor)
+        await self._require_admin(actor)
         if queue not in await self._tickets.queue_names():
             raise NotFoundError(f"queue {queue} does not exist")
         return queue
@@ -127,7 +126,7 @@ class NotifyAdministration:
         return await self._view(queue)
 
     async def failing_addresses(self, cmd: rpc.ActorOnly) -> list[dict[str, Any]]:
-        require_admin(cmd.actor)
+        await self._require_admin(cmd.actor)
         return [
             rpc.FailingAddress(
                 address=doc["_id"],

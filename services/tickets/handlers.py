@@ -83,6 +83,8 @@ def register(
             _endpoint(rpc.TokenCredentials, call("authenticate_token")),
             "Check an API token: the user it acts for.",
         ),
+        (rpc.LIST_QUEUES, _endpoint(rpc.ActorOnly, call("queues")), "The queues one may see."),
+        (rpc.GET_USER, _endpoint(rpc.UserRef, call("get_user")), "A user (oneself, or admin)."),
         (
             rpc.API_TOKENS,
             _endpoint(rpc.TokenChange, call("tokens")),

@@ -1294,6 +1294,50 @@ class TicketService:
         self.forget_configuration()
         return {"name": queue.name, "correspond_address": correspond, "comment_address": comment}
 
+    async def queues(self, cmd: rpc.ActorOnly) -> list[dict[str, Any]]:
+        """The queues the actor may see (SeeQueue), by name."""
+        actor = await self.actor(cmd.actor)
+        grants = await self._grants()
+        return [
+            rpc.QueuePublic(
+                name=q.name,
+                correspond_address=q.correspond_address,
+                comment_address=q.comment_address,
+                language=q.language,
+                description=q.description,
+                custom_fields=tuple(
+                    rpc.CustomFieldSpec(name=f.name, type=f.type, values=f.values)
+                    for f in q.custom_fields
+                ),
+                ccs=q.ccs,
+                admin_ccs=q.admin_ccs,
+                ccs_from_create=q.ccs_from_create,
+                ccs_from_replies=q.ccs_from_replies,
+                unknown_sender=q.unknown_sender,
+                commands_need_authentication=q.commands_need_authentication,
+            ).model_dump()
+            for q in sorted(await self._queues(), key=lambda q: q.name)
+            if has_right(actor, "SeeQueue", queue=q.name, grants=grants)
+        ]
+
+    async def get_user(self, ref: rpc.UserRef) -> dict[str, Any]:
+        actor = await self.actor(ref.actor)
+        email = normalize_address(ref.email)
+        if email != actor.email:
+            require_admin(actor)
+        user = await self._store.get_user(email)
+        if user is None:
+            raise NotFoundError(f"no user {email}")
+        return rpc.UserDetails(
+            email=email,
+            name=user.get("name", ""),
+            privileged=bool(user.get("privileged")),
+            is_admin=bool(user.get("is_admin")),
+            language=user.get("language", "fr"),
+            groups=tuple(user.get("groups", ())),
+            has_password=bool(user.get("password_hash")),
+        ).model_dump()
+
     async def grant(self, cmd: rpc.GrantChange) -> dict[str, Any]:
         return await self._change_grants(cmd, add=True)
 

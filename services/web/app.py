@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from services.web.api import problems
 from services.web.api.deps import Authenticator
-from services.web.api.routes import me, search, tickets
+from services.web.api.routes import admin, me, search, tickets
 from services.web.settings import WebSettings
 from shared.messaging import RpcClient
 from shared.observability import ops_router
@@ -43,6 +43,7 @@ def build_app(settings: WebSettings) -> FastAPI:
     api.include_router(tickets.router)
     api.include_router(search.router)
     api.include_router(me.router)
+    api.include_router(admin.router)
     app.include_router(api)
     app.include_router(ops_router({"broker": broker_ready}))
 

@@ -20,6 +20,8 @@ REMINDERS = "tickets.reminders"
 GET_ATTACHMENT = "tickets.attachment"
 AUTHENTICATE = "tickets.users.authenticate"
 API_TOKENS = "tickets.users.tokens"
+GET_USER = "tickets.users.get"
+LIST_QUEUES = "tickets.queues"
 AUTHENTICATE_TOKEN = "tickets.users.authenticate_token"  # noqa: S105 - a queue name
 ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
 ADMIN_UPSERT_QUEUE = "tickets.admin.upsert_queue"
@@ -168,6 +170,40 @@ class UpsertQueue(_Model):
     ccs_from_replies: bool = False  # … and those of later replies too
     unknown_sender: Literal["accept", "comment"] = "accept"  # a reply from someone not on it
     commands_need_authentication: bool = False  # commands by mail only from a DMARC/DKIM pass
+
+
+class QueuePublic(_Model):
+    """A queue as an agent sees it (``tickets.queues``: those they have SeeQueue on)."""
+
+    name: str
+    correspond_address: str
+    comment_address: str
+    language: Literal["fr", "en"] = "fr"
+    description: str = ""
+    custom_fields: tuple[CustomFieldSpec, ...] = ()
+    ccs: tuple[str, ...] = ()
+    admin_ccs: tuple[str, ...] = ()
+    ccs_from_create: bool = True
+    ccs_from_replies: bool = False
+    unknown_sender: Literal["accept", "comment"] = "accept"
+    commands_need_authentication: bool = False
+
+
+class UserRef(_Model):
+    """A user, for an administrator or for themselves."""
+
+    actor: str
+    email: str = Field(min_length=3, max_length=320)
+
+
+class UserDetails(_Model):
+    email: str
+    name: str = ""
+    privileged: bool = False
+    is_admin: bool = False
+    language: Literal["fr", "en"] = "fr"
+    groups: tuple[str, ...] = ()
+    has_password: bool = False
 
 
 class AttachmentRef(_Model):

@@ -405,6 +405,22 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         secret="gch_" + "A" * 43,
     ),
     rpc_tickets.TokenCredentials: lambda: rpc_tickets.TokenCredentials(token="gch_" + "A" * 43),
+    rpc_tickets.QueuePublic: lambda: rpc_tickets.QueuePublic(
+        name="achats",
+        correspond_address=QUEUE_ADDRESS,
+        comment_address=COMMENT_ADDRESS,
+        description="Demandes d'achat et devis",
+        custom_fields=(rpc_tickets.CustomFieldSpec(name="DEM_LOG", type="text"),),
+        admin_ccs=("chef.achats@example.org",),
+    ),
+    rpc_tickets.UserRef: lambda: rpc_tickets.UserRef(actor=_ACTOR, email=REQUESTOR),
+    rpc_tickets.UserDetails: lambda: rpc_tickets.UserDetails(
+        email=_ACTOR,
+        name="Marc Lefebvre",
+        privileged=True,
+        groups=("acheteurs",),
+        has_password=True,
+    ),
     rpc_search.Principal: lambda: rpc_search.Principal(email=_ACTOR),
     rpc_search.SearchTickets: lambda: rpc_search.SearchTickets(
         principal=rpc_search.Principal(email=_ACTOR),

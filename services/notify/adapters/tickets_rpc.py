@@ -63,6 +63,13 @@ class TicketsClient:
             )
         return entries
 
+    async def is_admin(self, email: str) -> bool:
+        try:
+            found = await self._call(rpc.GET_USER, {"email": email})
+        except NotFoundError:
+            return False
+        return rpc.UserDetails.model_validate(found).is_admin
+
     async def queue_names(self) -> set[str]:
         routes = rpc.MailRoutes.model_validate(await self._call(rpc.MAIL_ROUTES, {}))
         return {route.queue for route in routes.routes.values()}

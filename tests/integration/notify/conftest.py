@@ -125,6 +125,7 @@ class TicketsStandIn:
     files: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
     histories: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     queues: tuple[str, ...] = ("achats",)
+    administrators: tuple[str, ...] = ("admin@example.org",)
 
     def store(self, filename: str, content_type: str, content: bytes) -> AttachmentInfo:
         sha = hashlib.sha256(content).hexdigest()
@@ -156,7 +157,14 @@ class TicketsStandIn:
             }
             return rpc_tickets.MailRoutes(rtname="example", routes=routes).model_dump()
 
+        async def user(body: dict[str, Any]) -> Any:
+            email = rpc_tickets.UserRef.model_validate(body).email
+            if email not in self.administrators:
+                raise NotFoundError(f"no user {email}")
+            return rpc_tickets.UserDetails(email=email, privileged=True, is_admin=True).model_dump()
+
         register_rpc(broker, rpc_tickets.GET_ATTACHMENT, attachment, description="")
+        register_rpc(broker, rpc_tickets.GET_USER, user, description="")
         register_rpc(broker, rpc_tickets.GET_HISTORY, history, description="")
         register_rpc(broker, rpc_tickets.MAIL_ROUTES, mail_routes, description="")
 
