@@ -304,6 +304,10 @@ def search_reindex(
     keep_old: Annotated[
         bool, typer.Option("--keep-old", help="Keep the replaced index (deleted by default).")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Discard what an interrupted rebuild left behind."),
+    ] = False,
 ) -> None:
     """Rebuild the search index from the tickets service, then swap it in atomically:
     searches go on meanwhile, and nothing written during the rebuild is lost."""
@@ -330,7 +334,7 @@ def search_reindex(
         typer.echo(end, err=True, nl=False)
 
     try:
-        report = asyncio.run(reindex(SearchSettings(), show, keep_old=keep_old))
+        report = asyncio.run(reindex(SearchSettings(), show, keep_old=keep_old, force=force))
     except (ReindexError, UserError, ServiceUnavailableError) as exc:
         typer.echo(f"\nerror: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
-from opensearchpy import AsyncOpenSearch
+from opensearchpy import AsyncOpenSearch, NotFoundError
 
 from services.search.adapters.opensearch_index import (
     TARGETS_TTL_SECONDS,
@@ -97,9 +97,12 @@ class Rebuild:
         self._settle = settle_seconds
         self.progress = Progress()
 
-    async def run(self, on_progress: ProgressCallback, *, keep_old: bool = False) -> RebuildReport:
+    async def run(
+        self, on_progress: ProgressCallback, *, keep_old: bool = False, force: bool = False
+    ) -> RebuildReport:
         started = time.monotonic()
         index = self._index
+        await self._discard_leftovers(force=force)
         live = await index.live_index()
         new = index.new_index_name()
         await index.create_index(new, refresh_interval="-1")
@@ -133,6 +136,23 @@ class Rebuild:
             files=self.progress.files,
             seconds=round(time.monotonic() - started, 1),
         )
+
+    async def _discard_leftovers(self, *, force: bool) -> None:
+        """One rebuild at a time: an index under the rebuild alias is another rebuild's, or
+        was left by one that was killed (the live service still writes to it)."""
+        index = self._index
+        try:
+            leftovers = sorted(await index.client.indices.get_alias(name=index.rebuild_alias))
+        except NotFoundError:
+            return
+        if not force:
+            raise ReindexError(
+                f"a rebuild is running or was interrupted ({', '.join(leftovers)}); if none "
+                "is running, run again with --force to discard it"
+            )
+        for name in leftovers:
+            log.warning("discarding %s, left by an interrupted rebuild", name)
+            await index.client.indices.delete(index=name, ignore_unavailable=True)
 
     async def _copy(self, new: str, live: str | None, on_progress: ProgressCallback) -> None:
         connection = await aio_pika.connect_robust(self._broker_url)
@@ -253,7 +273,11 @@ class Rebuild:
 
 
 async def reindex(
-    settings: SearchSettings, on_progress: ProgressCallback, *, keep_old: bool = False
+    settings: SearchSettings,
+    on_progress: ProgressCallback,
+    *,
+    keep_old: bool = False,
+    force: bool = False,
 ) -> RebuildReport:
     """Rebuild the index of ``settings``' namespace (what the CLI runs)."""
     client = AsyncOpenSearch(hosts=[settings.opensearch_url], timeout=120)
@@ -271,7 +295,7 @@ async def reindex(
     try:
         service = SearchService(index, TicketsClient(rpc_client), extraction)
         rebuild = Rebuild(index, service, rpc_client, settings.broker_url)
-        return await rebuild.run(on_progress, keep_old=keep_old)
+        return await rebuild.run(on_progress, keep_old=keep_old, force=force)
     finally:
         await rpc_client.stop()
         await extraction.close()

@@ -9,13 +9,13 @@ import uuid
 from tests.e2e.conftest import ROOT
 
 
-def guichet(*args: str) -> subprocess.CompletedProcess[str]:
+def guichet(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "shared.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
 

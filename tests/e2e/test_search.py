@@ -72,7 +72,7 @@ def test_reindex_rebuilds_the_index_and_everything_is_still_found(api: httpx.Cli
     wait_until(lambda: found(api, word), 20, "the ticket in search")
     before = api.get("/api/v1/search", params={"q": "queue:achats", "limit": 1}).json()["total"]
 
-    rebuilt = guichet("search", "reindex")
+    rebuilt = guichet("search", "reindex", timeout=600)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "is live" in rebuilt.stdout and "tickets" in rebuilt.stderr
 

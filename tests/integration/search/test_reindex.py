@@ -10,7 +10,7 @@ import pytest
 
 from services.search.adapters.opensearch_index import StaleIndexError
 from services.search.domain.documents import MAPPING_VERSION
-from services.search.reindex import Progress, Rebuild
+from services.search.reindex import Progress, Rebuild, ReindexError
 from shared.rpc.tickets import TicketRef
 from tests.integration.search.conftest import ADMIN, Desk
 
@@ -87,3 +87,20 @@ async def test_an_index_of_an_older_mapping_is_refused_until_rebuilt(
     assert report.tickets == 1
     await desk.index.ensure_index()  # the rebuilt index has the current mapping
     assert [i["id"] for i in (await desk.find("ancien"))["items"]] == [number]
+
+
+async def test_what_an_interrupted_rebuild_left_is_refused_then_discarded_on_demand(
+    desk: Desk, vhost: str
+) -> None:
+    number = await desk.create("Interrompu", "x")
+    await desk.caught_up(number)
+    orphan = desk.index.new_index_name()  # as a killed rebuild leaves it
+    await desk.index.create_index(orphan)
+    await desk.client.indices.put_alias(index=orphan, name=desk.index.rebuild_alias)
+    rebuild = Rebuild(desk.index, desk.search, desk.rpc, vhost, settle_seconds=1.1)
+    with pytest.raises(ReindexError, match="--force"):
+        await rebuild.run(lambda _: None)
+    report = await rebuild.run(lambda _: None, force=True)
+    assert report.tickets == 1
+    assert not await desk.client.indices.exists(index=orphan)
+    assert not await desk.client.indices.exists_alias(name=desk.index.rebuild_alias)
