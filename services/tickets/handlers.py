@@ -83,6 +83,16 @@ def register(
             _endpoint(rpc.TokenCredentials, call("authenticate_token")),
             "Check an API token: the user it acts for.",
         ),
+        (
+            rpc.SAVED_SEARCHES,
+            _endpoint(rpc.SavedSearchChange, call("saved_searches")),
+            "Saved searches: one's own, and those shared with one's groups.",
+        ),
+        (
+            rpc.DASHBOARDS,
+            _endpoint(rpc.DashboardChange, call("dashboards")),
+            "Dashboards: boxes of saved searches and charts.",
+        ),
         (rpc.LIST_QUEUES, _endpoint(rpc.ActorOnly, call("queues")), "The queues one may see."),
         (rpc.GET_USER, _endpoint(rpc.UserRef, call("get_user")), "A user (oneself, or admin)."),
         (

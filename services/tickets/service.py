@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from pymongo.errors import DuplicateKeyError
 
 from services.tickets.adapters.attachments import MongoAttachmentStore
@@ -88,6 +89,7 @@ from shared.mail.subject_tag import find_ticket_ids
 from shared.messaging import EventPublisher
 from shared.observability import current_correlation_id
 from shared.rpc import tickets as rpc
+from shared.rpc.search import AdvancedSearch
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,16 @@ def _user_public(user: dict[str, Any]) -> dict[str, Any]:
         is_admin=bool(user.get("is_admin")),
         language=user.get("language", "fr"),
     ).model_dump()
+
+
+def _owned_public(doc: dict[str, Any]) -> dict[str, Any]:
+    return rpc.OwnedItem(
+        id=doc["_id"],
+        owner=doc["owner"],
+        groups=tuple(doc.get("groups", ())),
+        updated=doc["updated"],
+        body=doc["body"],
+    ).model_dump(mode="json")
 
 
 def _token_public(doc: dict[str, Any], *, secret: str | None = None) -> dict[str, Any]:
@@ -1212,6 +1224,63 @@ class TicketService:
         if not await verify_password(stored, creds.password) or user is None:
             raise AuthenticationFailedError("wrong email or password")
         return _user_public(user)
+
+    async def saved_searches(self, cmd: rpc.SavedSearchChange) -> list[dict[str, Any]]:
+        if cmd.body is not None and cmd.body.condition is not None:
+            try:  # the search service's own model: a condition it would refuse is refused now
+                AdvancedSearch.model_validate(
+                    {"principal": {"email": cmd.actor}, "query": cmd.body.condition}
+                )
+            except ValidationError as exc:
+                raise InvalidInputError(
+                    f"not a search condition: {exc.errors()[0]['msg']}"
+                ) from None
+        if cmd.body is not None and (cmd.body.q is None) == (cmd.body.condition is None):
+            raise InvalidInputError("a saved search has either 'q' or 'condition'")
+        return await self._owned("saved_searches", cmd.actor, cmd.action, cmd.id, cmd.body)
+
+    async def dashboards(self, cmd: rpc.DashboardChange) -> list[dict[str, Any]]:
+        if cmd.body is not None:
+            for widget in cmd.body.widgets:
+                if widget.saved_search is not None:
+                    await self._owned("saved_searches", cmd.actor, "get", widget.saved_search, None)
+        return await self._owned("dashboards", cmd.actor, cmd.action, cmd.id, cmd.body)
+
+    async def _owned(
+        self, kind: str, actor_email: str, action: str, item_id: str | None, body: BaseModel | None
+    ) -> list[dict[str, Any]]:
+        """Saved searches and dashboards: one's own to change; shared ones to read."""
+        actor = await self.actor(actor_email)
+        groups = sorted(actor.groups)
+        if action == "list":
+            found = await self._store.owned_items(kind, actor.email, groups)
+            return [_owned_public(d) for d in found]
+        if item_id is None and action != "put":
+            raise InvalidInputError(f"{action} needs 'id'")
+        stored = await self._store.owned_item(kind, item_id) if item_id else None
+        if item_id and (
+            stored is None
+            or (stored["owner"] != actor.email and not set(stored.get("groups", ())) & actor.groups)
+        ):
+            raise NotFoundError(f"no such {kind.rstrip('s').replace('_', ' ')}")
+        if action == "get":
+            return [_owned_public(stored)]  # type: ignore[arg-type]
+        if stored is not None and stored["owner"] != actor.email:
+            raise PermissionDeniedError(f"only its owner changes a shared {kind.rstrip('s')}")
+        if action == "delete":
+            await self._store.delete_owned_item(kind, item_id)  # type: ignore[arg-type]
+            return []
+        if body is None:
+            raise InvalidInputError("put needs 'body'")
+        item = {
+            "_id": item_id or uuid.uuid4().hex,
+            "owner": actor.email,
+            "groups": groups if getattr(body, "shared_with_groups", False) else [],
+            "updated": utc_now_ms(),
+            "body": body.model_dump(mode="json"),
+        }
+        await self._store.put_owned_item(kind, item)
+        return [_owned_public(item)]
 
     async def tokens(self, cmd: rpc.TokenChange) -> list[dict[str, Any]]:
         """A user's own API tokens; the secret is shown once, only its hash is kept."""

@@ -21,6 +21,8 @@ GET_ATTACHMENT = "tickets.attachment"
 AUTHENTICATE = "tickets.users.authenticate"
 API_TOKENS = "tickets.users.tokens"
 GET_USER = "tickets.users.get"
+SAVED_SEARCHES = "tickets.saved_searches"
+DASHBOARDS = "tickets.dashboards"
 LIST_QUEUES = "tickets.queues"
 AUTHENTICATE_TOKEN = "tickets.users.authenticate_token"  # noqa: S105 - a queue name
 ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
@@ -221,6 +223,61 @@ class AttachmentContent(_Model):
     filename: str
     content_type: str
     content_b64: str
+
+
+class SavedSearchBody(_Model):
+    """A search kept under a name: the search bar's text, or an advanced condition (as the
+    search service takes it), with its sort — and whether the actor's groups see it too."""
+
+    name: str = Field(min_length=1, max_length=100)
+    q: str | None = Field(default=None, min_length=1, max_length=1000)
+    condition: dict[str, Any] | None = None
+    sort: tuple[dict[str, str], ...] = Field(default=(), max_length=4)
+    shared_with_groups: bool = False
+
+
+WidgetKind = Literal["search", "counts", "by_status", "created_resolved", "resolution"]
+
+
+class Widget(_Model):
+    """One box of a dashboard: a saved search's tickets, or a chart of its tickets."""
+
+    kind: WidgetKind
+    saved_search: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    title: str = Field(default="", max_length=100)
+
+
+class DashboardBody(_Model):
+    name: str = Field(min_length=1, max_length=100)
+    widgets: tuple[Widget, ...] = Field(default=(), max_length=24)
+    shared_with_groups: bool = False
+
+
+class SavedSearchChange(_Model):
+    """``list`` (one's own and those shared with one's groups), ``get``, ``put`` (create
+    without ``id``), ``delete`` (one's own)."""
+
+    actor: str
+    action: Literal["list", "get", "put", "delete"]
+    id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    body: SavedSearchBody | None = None
+
+
+class DashboardChange(_Model):
+    actor: str
+    action: Literal["list", "get", "put", "delete"]
+    id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    body: DashboardBody | None = None
+
+
+class OwnedItem(_Model):
+    """A saved search or a dashboard, as stored."""
+
+    id: str
+    owner: str
+    groups: tuple[str, ...] = ()  # the owner's groups when shared, else none
+    updated: datetime
+    body: dict[str, Any]
 
 
 class TokenChange(_Model):

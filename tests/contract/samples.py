@@ -421,6 +421,24 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         groups=("acheteurs",),
         has_password=True,
     ),
+    rpc_tickets.SavedSearchBody: lambda: _saved_search(),
+    rpc_tickets.Widget: lambda: rpc_tickets.Widget(
+        kind="by_status", saved_search="0f" * 16, title="Mes demandes"
+    ),
+    rpc_tickets.DashboardBody: lambda: _dashboard(),
+    rpc_tickets.SavedSearchChange: lambda: rpc_tickets.SavedSearchChange(
+        actor=_ACTOR, action="put", body=_saved_search()
+    ),
+    rpc_tickets.DashboardChange: lambda: rpc_tickets.DashboardChange(
+        actor=_ACTOR, action="put", id="0f" * 16, body=_dashboard()
+    ),
+    rpc_tickets.OwnedItem: lambda: rpc_tickets.OwnedItem(
+        id="0f" * 16,
+        owner=_ACTOR,
+        groups=("acheteurs",),
+        updated=UPDATED_AT,
+        body=_saved_search().model_dump(mode="json"),
+    ),
     rpc_search.Principal: lambda: rpc_search.Principal(email=_ACTOR),
     rpc_search.SearchTickets: lambda: rpc_search.SearchTickets(
         principal=rpc_search.Principal(email=_ACTOR),
@@ -487,6 +505,25 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
 
 
 _EXPORT_ID = "9c4e2b7a1d3f4e5a8b6c0d1e2f3a4b5c"
+
+
+def _saved_search() -> rpc_tickets.SavedSearchBody:
+    return rpc_tickets.SavedSearchBody(
+        name="Devis en attente",
+        q="devis status:stalled queue:achats",
+        sort=({"field": "updated", "order": "desc"},),
+        shared_with_groups=True,
+    )
+
+
+def _dashboard() -> rpc_tickets.DashboardBody:
+    return rpc_tickets.DashboardBody(
+        name="Achats",
+        widgets=(
+            rpc_tickets.Widget(kind="search", saved_search="0f" * 16),
+            rpc_tickets.Widget(kind="created_resolved", title="Créés et résolus"),
+        ),
+    )
 
 
 def _search_condition() -> rpc_search.AllOf:

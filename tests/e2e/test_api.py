@@ -168,3 +168,69 @@ def test_an_api_token_acts_for_its_user_until_revoked() -> None:
     assert httpx.get(f"{WEB}/api/v1/me", headers=bearer).status_code == 401
     with httpx.Client(base_url=WEB, auth=(email, password), timeout=15) as client:
         assert client.delete(f"/api/v1/me/tokens/{token['id']}").status_code == 404
+
+
+def test_saved_searches_and_dashboards_are_kept_shared_with_groups_and_changed_by_owners(
+    api: httpx.Client,
+) -> None:
+    group = f"g{uuid.uuid4().hex[:6]}"
+    owner, colleague = (f"{n}-{uuid.uuid4().hex[:6]}@example.org" for n in ("owner", "colleague"))
+    for email in (owner, colleague):
+        body = {"password": "un-mot-de-passe", "privileged": True, "groups": [group]}
+        assert api.put(f"/api/v1/users/{email}", json=body).status_code == 200
+    mine = httpx.Client(base_url=WEB, auth=(owner, "un-mot-de-passe"), timeout=15)
+    theirs = httpx.Client(base_url=WEB, auth=(colleague, "un-mot-de-passe"), timeout=15)
+    with mine, theirs:
+        saved = mine.post(
+            "/api/v1/me/saved-searches",
+            json={"name": "Devis bloqués", "q": "devis status:stalled", "shared_with_groups": True},
+        )
+        assert saved.status_code == 201, saved.text
+        search = saved.json()
+        assert search["groups"] == [group]
+        advanced = mine.post(
+            "/api/v1/me/saved-searches",
+            json={"name": "Écrans", "condition": {"kind": "text", "text": "écran"}},
+        )
+        assert advanced.status_code == 201
+        assert (
+            mine.post(
+                "/api/v1/me/saved-searches", json={"name": "x", "condition": {"kind": "nope"}}
+            ).status_code
+            == 422
+        )
+        assert (
+            mine.post("/api/v1/me/saved-searches", json={"name": "ni l'un ni l'autre"}).status_code
+            == 422
+        )
+
+        board = mine.post(
+            "/api/v1/me/dashboards",
+            json={
+                "name": "Achats",
+                "widgets": [
+                    {"kind": "search", "saved_search": search["id"]},
+                    {"kind": "created_resolved"},
+                ],
+                "shared_with_groups": True,
+            },
+        )
+        assert board.status_code == 201, board.text
+        unknown = {"name": "x", "widgets": [{"kind": "search", "saved_search": "ab" * 16}]}
+        assert mine.post("/api/v1/me/dashboards", json=unknown).status_code == 404
+
+        # the colleague sees the shared ones, not the private one, and may not change them
+        seen = {i["body"]["name"] for i in theirs.get("/api/v1/me/saved-searches").json()}
+        assert seen == {"Devis bloqués"}
+        assert theirs.get(f"/api/v1/me/dashboards/{board.json()['id']}").status_code == 200
+        changed = {"name": "Pris", "q": "x"}
+        url = f"/api/v1/me/saved-searches/{search['id']}"
+        assert theirs.put(url, json=changed).status_code == 403
+        assert theirs.delete(url).status_code == 403
+        assert theirs.get(f"/api/v1/me/saved-searches/{advanced.json()['id']}").status_code == 404
+        assert api.get(url).status_code == 404  # not the administrator's either
+
+        assert mine.put(url, json={**changed, "shared_with_groups": False}).status_code == 200
+        assert theirs.get(url).status_code == 404  # no longer shared
+        assert mine.delete(url).status_code == 204
+        assert mine.get(url).status_code == 404

@@ -122,6 +122,7 @@ class MongoTicketStore:
         self.bookmarks = db["bookmarks"]
         self.reminders = db["reminders"]
         self.api_tokens = db["api_tokens"]  # _id: the SHA-256 of the secret
+        self.owned = {"saved_searches": db["saved_searches"], "dashboards": db["dashboards"]}
         self._next_number: int | None = None
         self._numbering = asyncio.Lock()  # the first reservation reads the numbers once
 
@@ -459,6 +460,23 @@ class MongoTicketStore:
             {"$setOnInsert": {"spool_ref": spool_ref, "reason": reason, "received": now}},
             upsert=True,
         )
+
+    # saved searches and dashboards ----------------------------------------------------------
+    async def owned_items(self, kind: str, owner: str, groups: list[str]) -> list[dict[str, Any]]:
+        """One's own, and those shared with one of one's groups (small collections)."""
+        query = (
+            {"$or": [{"owner": owner}, {"groups": {"$in": groups}}]} if groups else {"owner": owner}
+        )
+        return await self.owned[kind].find(query).sort("updated", ASCENDING).to_list(None)
+
+    async def owned_item(self, kind: str, item_id: str) -> dict[str, Any] | None:
+        return await self.owned[kind].find_one({"_id": item_id})
+
+    async def put_owned_item(self, kind: str, item: dict[str, Any]) -> None:
+        await self.owned[kind].replace_one({"_id": item["_id"]}, item, upsert=True)
+
+    async def delete_owned_item(self, kind: str, item_id: str) -> None:
+        await self.owned[kind].delete_one({"_id": item_id})
 
     # API tokens ---------------------------------------------------------------------------
     async def add_token(self, token: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from services.web.api.deps import Authenticator, CurrentUser, Rpc, principal_of
+from shared.messaging import RpcClient
 from shared.rpc import search
 from shared.rpc import tickets as rpc
 
@@ -134,4 +135,86 @@ async def revoke_token(
     )
     authenticator: Authenticator = request.app.state.authenticator
     authenticator.forget()
+    return Response(status_code=204)
+
+
+ItemId = Path(pattern=r"^[0-9a-f]{32}$")
+
+
+async def _owned(
+    client: RpcClient,
+    rpc_name: str,
+    user: rpc.UserPublic,
+    action: str,
+    item_id: str | None = None,
+    body: BaseModel | None = None,
+) -> Any:
+    """Saved searches and dashboards alike: the tickets service keeps them, says who may."""
+    payload: dict[str, Any] = {"actor": user.email, "action": action}
+    if item_id is not None:
+        payload["id"] = item_id
+    if body is not None:
+        payload["body"] = body.model_dump(mode="json")
+    found = await client.call(rpc_name, payload)
+    return found if action == "list" else (found[0] if found else None)
+
+
+@router.get("/saved-searches", response_model=list[rpc.OwnedItem])
+async def saved_searches(user: CurrentUser, client: Rpc) -> Any:
+    """My saved searches, and those shared with my groups."""
+    return await _owned(client, rpc.SAVED_SEARCHES, user, "list")
+
+
+@router.post("/saved-searches", response_model=rpc.OwnedItem, status_code=201)
+async def save_search(body: rpc.SavedSearchBody, user: CurrentUser, client: Rpc) -> Any:
+    """Keep a search under a name: the search bar's ``q``, or an advanced ``condition``."""
+    return await _owned(client, rpc.SAVED_SEARCHES, user, "put", body=body)
+
+
+@router.get("/saved-searches/{item_id}", response_model=rpc.OwnedItem)
+async def saved_search(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Any:
+    return await _owned(client, rpc.SAVED_SEARCHES, user, "get", item_id)
+
+
+@router.put("/saved-searches/{item_id}", response_model=rpc.OwnedItem)
+async def replace_saved_search(
+    body: rpc.SavedSearchBody, user: CurrentUser, client: Rpc, item_id: str = ItemId
+) -> Any:
+    return await _owned(client, rpc.SAVED_SEARCHES, user, "put", item_id, body)
+
+
+@router.delete("/saved-searches/{item_id}", status_code=204, response_class=Response)
+async def delete_saved_search(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Response:
+    await _owned(client, rpc.SAVED_SEARCHES, user, "delete", item_id)
+    return Response(status_code=204)
+
+
+@router.get("/dashboards", response_model=list[rpc.OwnedItem])
+async def dashboards(user: CurrentUser, client: Rpc) -> Any:
+    """My dashboards, and those shared with my groups."""
+    return await _owned(client, rpc.DASHBOARDS, user, "list")
+
+
+@router.post("/dashboards", response_model=rpc.OwnedItem, status_code=201)
+async def create_dashboard(body: rpc.DashboardBody, user: CurrentUser, client: Rpc) -> Any:
+    """Boxes of saved searches and charts (by status, created and resolved per week, time
+    to resolution)."""
+    return await _owned(client, rpc.DASHBOARDS, user, "put", body=body)
+
+
+@router.get("/dashboards/{item_id}", response_model=rpc.OwnedItem)
+async def dashboard(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Any:
+    return await _owned(client, rpc.DASHBOARDS, user, "get", item_id)
+
+
+@router.put("/dashboards/{item_id}", response_model=rpc.OwnedItem)
+async def replace_dashboard(
+    body: rpc.DashboardBody, user: CurrentUser, client: Rpc, item_id: str = ItemId
+) -> Any:
+    return await _owned(client, rpc.DASHBOARDS, user, "put", item_id, body)
+
+
+@router.delete("/dashboards/{item_id}", status_code=204, response_class=Response)
+async def delete_dashboard(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Response:
+    await _owned(client, rpc.DASHBOARDS, user, "delete", item_id)
     return Response(status_code=204)
