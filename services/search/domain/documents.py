@@ -212,9 +212,11 @@ def message_action(ticket_id: int, txn: TransactionInfo, version: int) -> Action
     """The searchable text of one transaction; None when it has no message."""
     if txn.message is None:
         return None
+    # With its subject: words of the subject and of the text are found together (a search
+    # joins each word list to one message), and a reply may name what the ticket does not.
     text = txn.message.text
-    if txn.message.subject and txn.type != "create":
-        text = f"{txn.message.subject}\n{text}"  # a reply may name what the ticket does not
+    if txn.message.subject:
+        text = f"{txn.message.subject}\n{text}"
     return {
         "_id": txn.id,
         **_child(ticket_id, version),

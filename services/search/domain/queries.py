@@ -90,6 +90,7 @@ class QueryBuilder:
         self.comments_everywhere = (
             visibility.is_admin or visibility.show_comments.direct.every_queue
         )
+        self._passages_wanted: bool = False  # while a query that shows passages is built
 
     # children -----------------------------------------------------------------------------
     def _has_child(
@@ -137,25 +138,32 @@ class QueryBuilder:
         return {"multi_match": {"query": text, "fields": fields, "operator": "and"}}
 
     def _text(self, condition: TextCondition) -> Query:
-        """Each word somewhere in the ticket (or the phrase in one place)."""
-        parts = [condition.text] if condition.phrase else condition.text.split()[:MAX_WORDS]
-        clauses = []
-        for part in parts:
-            where: list[Query] = []
-            if condition.within in ("everything", "subject"):
-                where.append(self._text_match(part, SUBJECT_FIELDS, condition.phrase))
-            if condition.within in ("everything", "messages"):
-                match = self._text_match(part, TEXT_FIELDS, condition.phrase)
-                where.append(self._has_child(MESSAGE, match, score_mode="max"))
-            if condition.within in ("everything", "attachments"):
-                match = self._text_match(part, [*TEXT_FIELDS, "filename"], condition.phrase)
-                where.append(self._has_child(ATTACHMENT, match, score_mode="max"))
-            clauses.append(
-                where[0]
-                if len(where) == 1
-                else {"bool": {"should": where, "minimum_should_match": 1}}
-            )
-        return clauses[0] if len(clauses) == 1 else {"bool": {"must": clauses}}
+        """The words (all of them) or the phrase in the subject, in one message, or in one
+        file. One join per kind of child: a join per word cost several times as much on a
+        large index (words spread over several messages do not match together)."""
+        text = condition.text if condition.phrase else " ".join(condition.text.split()[:MAX_WORDS])
+        where: list[Query] = []
+        if condition.within in ("everything", "subject"):
+            where.append(self._text_match(text, SUBJECT_FIELDS, condition.phrase))
+        for kind, scope, fields in (
+            (MESSAGE, "messages", TEXT_FIELDS),
+            (ATTACHMENT, "attachments", [*TEXT_FIELDS, "filename"]),
+        ):
+            if condition.within in ("everything", scope):
+                options: dict[str, Any] = {"score_mode": "max"}
+                if self._passages_wanted:  # the passages that matched, shown under the hit
+                    options["inner_hits"] = {
+                        "name": kind,
+                        "size": 3,
+                        "_source": ["txn_id", "txn_type", "filename"],
+                        "highlight": {**HIGHLIGHT, "fields": {f: {} for f in ("text", "filename")}},
+                    }
+                match = self._text_match(text, fields, condition.phrase)
+                where.append(self._has_child(kind, match, **options))
+        self._passages_wanted = False  # once per query: inner hits are named by kind
+        return (
+            where[0] if len(where) == 1 else {"bool": {"should": where, "minimum_should_match": 1}}
+        )
 
     def _exact(self, condition: ExactCondition) -> Query:
         values = list(condition.values)
@@ -206,7 +214,10 @@ class QueryBuilder:
                 }
             }
         assert isinstance(condition, NotCondition)
-        return {"bool": {"must_not": self.condition(condition.condition)}}
+        wanted, self._passages_wanted = self._passages_wanted, False  # none of what is not
+        negated = self.condition(condition.condition)
+        self._passages_wanted = wanted
+        return {"bool": {"must_not": negated}}
 
     # tickets ------------------------------------------------------------------------------
     def ticket_filter(self, condition: Condition | None) -> list[Query]:
@@ -217,28 +228,11 @@ class QueryBuilder:
         return filters
 
     def tickets_query(self, condition: Condition | None, *, highlight: bool) -> Query:
-        must = [self.condition(condition)] if condition is not None else []
-        should: list[Query] = []
-        text = _free_text(condition)
-        if highlight and text:
-            # Scores and shows the passages: the words anywhere in a readable message.
-            for kind, fields in ((MESSAGE, TEXT_FIELDS), (ATTACHMENT, [*TEXT_FIELDS, "filename"])):
-                match = {"multi_match": {"query": text, "fields": fields}}
-                inner = {
-                    "name": kind,
-                    "size": 3,
-                    "_source": ["txn_id", "txn_type", "filename"],
-                    "highlight": {
-                        **HIGHLIGHT,
-                        "fields": {"text": {}, **({"filename": {}} if kind == ATTACHMENT else {})},
-                    },
-                }
-                should.append(self._has_child(kind, match, score_mode="max", inner_hits=inner))
+        self._passages_wanted = highlight
         query: Query = {"bool": {"filter": self.ticket_filter(condition)}}
-        if must:
-            query["bool"]["must"] = must
-        if should:
-            query["bool"]["should"] = should
+        if condition is not None:
+            query["bool"]["must"] = [self.condition(condition)]
+        self._passages_wanted = False
         return query
 
     def tickets_body(

@@ -1,6 +1,7 @@
 """The quick-search language (pure): the text of the search bar becomes a condition.
 
-Free words must all be found somewhere in the ticket (subject, messages, attachments);
+Free words must all be found together: in the subject, in one message (which carries its
+subject), or in one file;
 "double quotes" make a phrase; ``field:value`` tokens filter (``queue:achats status:open
 owner:me requestor:x@y cc:… cf.DEM_LOG:1234 created:>2026-01-01 has:attachment``); a ``-``
 before a token negates it; a bare number names a ticket. French names work too

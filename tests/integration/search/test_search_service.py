@@ -65,7 +65,7 @@ async def test_a_phrase_matches_its_words_in_order_and_every_word_must_be_found(
     await desk.caught_up(one, two)
     assert await desk.ids('"livraison du matériel"') == [one]
     assert await desk.ids("livraison dakar") == [one, two]
-    # words anywhere in the ticket: one in the subject, one in a message
+    # the subject's words and a message's together (each message carries its subject)
     assert await desk.ids("retour dakar") == [two]
     assert await desk.ids("retour introuvable") == []
 
