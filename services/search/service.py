@@ -100,7 +100,11 @@ class SearchService:
 
         async def action(position: int, info: AttachmentInfo, doc_id: str) -> Action | None:
             stored = stored_docs.get(doc_id)
-            if stored is not None and stored.get("extractor_version") == EXTRACTOR_VERSION:
+            if (
+                stored is not None
+                and stored.get("extractor_version") == EXTRACTOR_VERSION
+                and stored.get("extraction") in LASTING_OUTCOMES  # a timeout is tried again
+            ):
                 if known is None:
                     return None  # an event delivered again: this file is in the index
                 extracted = Extracted(stored.get("text", ""), stored.get("extraction", "ok"))
