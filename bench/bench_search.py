@@ -21,14 +21,19 @@ a fresh virtual host with that namespace, on ops ports 18102 and 18104
 3. queries: ``GUICHET_BENCH_QUERY_CALLS`` (200) sequential calls of each query after 20
    warm-up calls, as the administrator and as the requestor with the most tickets, through
    the RPC (with its ``tickets.visibility`` call, cached 2 s) and, for OpenSearch's own
-   ``took``, the same body sent straight to OpenSearch;
-4. ``guichet search reindex`` (``python -m shared.cli search reindex``) over it all, timed,
-   and the new index counted.
+   ``took``, the same body sent straight to OpenSearch; then, for the two heaviest text
+   queries, variants of their body (no highlights, no exact hit count, the words in the
+   messages alone) and OpenSearch's profile of it;
+4. ``guichet search reindex`` (``python -m shared.cli search reindex``) over it all, timed
+   (its progress lines as they come), and the new index counted; then how fast FerretDB
+   streams the export's two cursors (their first 20,000 documents).
 
 Every document of the store of this namespace is the bench's: the database, the indices
 and the virtual host are dropped at the start and at the end (kept with
 ``GUICHET_BENCH_KEEP=1``). ``notify``'s queue is unbound from the events exchange of this
-virtual host (no notify runs there: the events would pile up in it).
+virtual host (no notify runs there: the events would pile up in it). The services' logs
+stay in ``/tmp/guichet-bench-search-*/logs`` (named in the notes). The whole run is bounded
+by ``GUICHET_BENCH_BUDGET_S`` (3 h); at 100,000 tickets it takes about 25 minutes.
 """
 
 from __future__ import annotations
