@@ -43,7 +43,7 @@ class Envelope(BaseModel, Generic[P]):
         event_id: uuid.UUID | None = None,
         occurred_at: datetime | None = None,
     ) -> Envelope[P]:
-        concrete: Any = Envelope[type(payload)]  # type: ignore[misc]
+        concrete: Any = concrete_envelope(type(payload))
         envelope: Envelope[P] = concrete(
             id=event_id or uuid.uuid4(),
             type=payload.event_type,
@@ -58,6 +58,19 @@ class Envelope(BaseModel, Generic[P]):
 
     def to_wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+# Pydantic keeps ``Envelope[X]`` only weakly: after a garbage collection it builds the class
+# again (about 2 ms, on every event). Held here, each is built once.
+_CONCRETE: dict[type[Any], Any] = {}
+
+
+def concrete_envelope(payload_type: type[Any]) -> Any:
+    """``Envelope[payload_type]``, built once per payload type."""
+    found = _CONCRETE.get(payload_type)
+    if found is None:
+        found = _CONCRETE[payload_type] = Envelope[payload_type]  # type: ignore[valid-type]
+    return found
 
 
 class AnyEnvelope(BaseModel):
@@ -82,7 +95,7 @@ class AnyEnvelope(BaseModel):
                 f"{self.type}: schema_version {self.schema_version} has no upcaster to "
                 f"{payload_type.schema_version}"
             )
-        concrete: Any = Envelope[payload_type]  # type: ignore[valid-type]
+        concrete: Any = concrete_envelope(payload_type)
         envelope: Envelope[P] = concrete(
             **self.model_dump(exclude={"payload"}),
             payload=payload_type.model_validate(self.payload),
