@@ -36,38 +36,45 @@ def register(
         concurrency=INDEXING_CONCURRENCY,
     )
 
-    def endpoint(
-        model: type[BaseModel], method: Callable[[SearchService], Callable[[Any], Awaitable[Any]]]
-    ) -> Callable[[dict[str, Any]], Awaitable[Any]]:
-        async def handle(body: dict[str, Any]) -> Any:
-            assert service is not None
-            return await method(service)(model.model_validate(body))
+    # name, request model, the service's method, description
+    searches: list[tuple[str, type[BaseModel], Callable[[SearchService], Any], str]] = [
+        (
+            rpc.SEARCH_TICKETS,
+            rpc.SearchTickets,
+            lambda s: s.search_tickets,
+            "Quick search of tickets: words, phrases, field:value tokens.",
+        ),
+        (
+            rpc.SEARCH_ADVANCED,
+            rpc.AdvancedSearch,
+            lambda s: s.advanced,
+            "Advanced search: a structured condition, sort, search_after paging, highlights.",
+        ),
+        (
+            rpc.SEARCH_ATTACHMENTS,
+            rpc.SearchAttachments,
+            lambda s: s.attachments,
+            "The archive of attachments across tickets, with the text inside them.",
+        ),
+        (
+            rpc.SEARCH_AGGREGATE,
+            rpc.Aggregate,
+            lambda s: s.aggregate,
+            "Counts for dashboards: by status, queue, owner; created and resolved per week; "
+            "time to resolution.",
+        ),
+    ]
+    for name, model, method, description in searches:
+        register_rpc(broker, name, _endpoint(service, model, method), description=description)
 
-        return handle
 
-    register_rpc(
-        broker,
-        rpc.SEARCH_TICKETS,
-        endpoint(rpc.SearchTickets, lambda s: s.search_tickets),
-        description="Quick search of tickets: words, phrases, field:value tokens.",
-    )
-    register_rpc(
-        broker,
-        rpc.SEARCH_ADVANCED,
-        endpoint(rpc.AdvancedSearch, lambda s: s.advanced),
-        description="Advanced search: a structured condition, sort, search_after paging, "
-        "highlights.",
-    )
-    register_rpc(
-        broker,
-        rpc.SEARCH_ATTACHMENTS,
-        endpoint(rpc.SearchAttachments, lambda s: s.attachments),
-        description="The archive of attachments across tickets, with the text inside them.",
-    )
-    register_rpc(
-        broker,
-        rpc.SEARCH_AGGREGATE,
-        endpoint(rpc.Aggregate, lambda s: s.aggregate),
-        description="Counts for dashboards: by status, queue, owner; created and resolved "
-        "per week; time to resolution.",
-    )
+def _endpoint(
+    service: SearchService | None,
+    model: type[BaseModel],
+    method: Callable[[SearchService], Callable[[Any], Awaitable[Any]]],
+) -> Callable[[dict[str, Any]], Awaitable[Any]]:
+    async def handle(body: dict[str, Any]) -> Any:
+        assert service is not None
+        return await method(service)(model.model_validate(body))
+
+    return handle

@@ -567,9 +567,6 @@ class MongoTicketStore:
         cursor = self.reminders.find({"owner": owner, "done": None})
         return sorted([d async for d in cursor], key=lambda d: (d["due"], d["created"]))
 
-    async def count_tickets(self, query: dict[str, Any]) -> int:
-        return int(await self.tickets.count_documents(query))
-
     async def instance(self) -> dict[str, Any]:
         return await self.config.find_one({"_id": "instance"}) or {}
 

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from services.web.api.deps import CurrentUser, Rpc, principal_of
+from shared.messaging import RpcClient
 from shared.rpc import search as rpc
+from shared.rpc import tickets as rpc_tickets
 
 router = APIRouter(prefix="/search", tags=["search"])
 
@@ -25,6 +27,19 @@ def _sort(sort: str | None) -> list[dict[str, str]]:
                 {"field": name.lstrip("-+"), "order": "desc" if name.startswith("-") else "asc"}
             )
     return keys
+
+
+async def _ask(
+    client: RpcClient,
+    name: str,
+    model: type[BaseModel],
+    user: rpc_tickets.UserPublic,
+    fields: dict[str, Any],
+) -> Any:
+    """One search of the signed-in user: the request checked here (a 422 before any
+    call), the user named as the principal whose reach the search service applies."""
+    request = model.model_validate({"principal": principal_of(user).model_dump(), **fields})
+    return await client.call(name, request.model_dump(mode="json"))
 
 
 SORT_HELP = (
@@ -42,16 +57,18 @@ async def search(
     offset: int = Query(0, ge=0, le=10_000),
     sort: str | None = Query(None, max_length=200, description=SORT_HELP),
 ) -> Any:
-    request = rpc.SearchTickets.model_validate(
+    return await _ask(
+        client,
+        rpc.SEARCH_TICKETS,
+        rpc.SearchTickets,
+        user,
         {
-            "principal": principal_of(user).model_dump(),
             "q": q,
             "limit": limit,
             "offset": offset,
             "sort": _sort(sort),
-        }
+        },
     )
-    return await client.call(rpc.SEARCH_TICKETS, request.model_dump(mode="json"))
 
 
 class AdvancedQuery(BaseModel):
@@ -66,10 +83,9 @@ class AdvancedQuery(BaseModel):
 
 @router.post("/advanced", response_model=rpc.SearchResult)
 async def advanced(body: AdvancedQuery, user: CurrentUser, client: Rpc) -> Any:
-    request = rpc.AdvancedSearch.model_validate(
-        {"principal": principal_of(user).model_dump(), **body.model_dump(mode="json")}
+    return await _ask(
+        client, rpc.SEARCH_ADVANCED, rpc.AdvancedSearch, user, (body.model_dump(mode="json"))
     )
-    return await client.call(rpc.SEARCH_ADVANCED, request.model_dump(mode="json"))
 
 
 @router.get("/attachments", response_model=rpc.AttachmentResult)
@@ -84,9 +100,12 @@ async def attachments(
     sent_before: str | None = Query(None, max_length=40),
     limit: int = Query(25, ge=1, le=200),
 ) -> Any:
-    request = rpc.SearchAttachments.model_validate(
+    return await _ask(
+        client,
+        rpc.SEARCH_ATTACHMENTS,
+        rpc.SearchAttachments,
+        user,
         {
-            "principal": principal_of(user).model_dump(),
             "text": text,
             "sender": sender,
             "queue": queue,
@@ -94,9 +113,8 @@ async def attachments(
             "sent_after": sent_after,
             "sent_before": sent_before,
             "limit": limit,
-        }
+        },
     )
-    return await client.call(rpc.SEARCH_ATTACHMENTS, request.model_dump(mode="json"))
 
 
 @router.get("/dashboard", response_model=rpc.Aggregation)
@@ -107,12 +125,14 @@ async def dashboard(
     weeks: int = Query(26, ge=1, le=260),
     time_zone: str = Query("Europe/Paris", max_length=64),
 ) -> Any:
-    request = rpc.Aggregate.model_validate(
+    return await _ask(
+        client,
+        rpc.SEARCH_AGGREGATE,
+        rpc.Aggregate,
+        user,
         {
-            "principal": principal_of(user).model_dump(),
             "q": q,
             "weeks": weeks,
             "time_zone": time_zone,
-        }
+        },
     )
-    return await client.call(rpc.SEARCH_AGGREGATE, request.model_dump(mode="json"))
