@@ -619,11 +619,12 @@ def event_of(step: Step) -> Envelope[Any]:
 
 def store_docs(steps: Sequence[Step], events: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     """What ``MongoTicketStore`` holds once these transactions are recorded and published:
-    the transaction documents (``insert_transaction``), the ticket (``apply_projection``),
-    the keys (``remember_idem_key``, ``remember_place``, ``remember_message_id``) and the
-    ticket number's reservation (``reserve_ticket_id``)."""
+    the transaction documents and their bodies (``insert_transaction``), the ticket
+    (``apply_projection``), the keys (``remember_idem_key``, ``remember_place``,
+    ``remember_message_id``) and the ticket number's reservation (``reserve_ticket_id``)."""
     docs: dict[str, list[Any]] = {
         "transactions": [],
+        "transaction_bodies": [],
         "tickets": [],
         "places": [],
         "idem_keys": [],
@@ -634,8 +635,11 @@ def store_docs(steps: Sequence[Step], events: Sequence[dict[str, Any]]) -> dict[
     for step, event in zip(steps, events, strict=True):
         txn, after = step.txn, step.after
         doc = transaction_to_doc(txn)
-        doc.update(idem_key=step.idem_key, ticket_after=ticket_to_doc(after), event=event)
+        doc["idem_key"] = step.idem_key
         docs["transactions"].append(doc)
+        docs["transaction_bodies"].append(
+            {"_id": txn.id, "ticket_after": ticket_to_doc(after), "event": event}
+        )
         docs["places"].append({"_id": f"{txn.ticket}:{txn.seq}", "txn": txn.id})
         docs["idem_keys"].append({"_id": step.idem_key, "txn": txn.id})
         if txn.message is not None and txn.message.message_id:

@@ -247,3 +247,24 @@ def test_the_sort_always_ends_on_the_ticket_number_so_pages_never_overlap() -> N
     assert sort_clause((SortKey(field="subject"),), relevance_first=False)[0] == {
         "subject.raw": {"order": "desc", "missing": "_last"}
     }
+
+
+def test_a_phrase_reads_only_the_exact_sub_fields_whose_word_pairs_are_indexed() -> None:
+    query = QueryBuilder(ADMIN).tickets_query(
+        TextCondition(text="bon de commande", phrase=True), highlight=True
+    )
+    phrases = [v for k, v in _walk(query) if k == "multi_match"]
+    assert {tuple(p["fields"]) for p in phrases} == {
+        ("subject.exact",),
+        ("text.exact",),
+        ("text.exact", "filename"),
+    }
+    assert all(p["type"] == "phrase" for p in phrases)
+    assert FIELDS["text"]["fields"]["exact"]["index_phrases"] is True
+
+
+def test_words_still_read_the_french_english_and_exact_fields() -> None:
+    query = QueryBuilder(ADMIN).tickets_query(TextCondition(text="devis écran"), highlight=False)
+    words = [v for k, v in _walk(query) if k == "multi_match"]
+    in_text = [w for w in words if "text" in w["fields"]]
+    assert in_text and all(w["operator"] == "and" and "text.en" in w["fields"] for w in in_text)

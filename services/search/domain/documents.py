@@ -1,7 +1,7 @@
 """What Guichet puts in OpenSearch (pure): the index definition and its documents.
 
 One index behind the alias ``<ns>-tickets``, a versioned concrete index
-(``<ns>-tickets-v2-<stamp>``) so a new mapping can be built beside the old and swapped in.
+(``<ns>-tickets-v3-<stamp>``) so a new mapping can be built beside the old and swapped in.
 It holds three kinds of documents joined parent to child:
 
 - ``ticket``: the ticket as it stands (status, people, custom fields…), written at the
@@ -24,7 +24,7 @@ from typing import Any
 from services.search.domain.extraction import Extracted
 from shared.events.ticket import AttachmentInfo, TicketSnapshot, TicketTxnEvent, TransactionInfo
 
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 JOIN = "doc_kind"
 TICKET, MESSAGE, ATTACHMENT = "ticket", "message", "attachment"
 # Transactions whose message only agents with ShowTicketComments may read.
@@ -73,7 +73,10 @@ ANALYSIS: dict[str, Any] = {
 
 _TEXT_FIELDS: dict[str, Any] = {
     "en": {"type": "text", "analyzer": "en_folded"},
-    "exact": {"type": "text", "analyzer": "folded"},
+    # Phrases are matched here: every word kept, accents folded. Its word pairs are indexed
+    # too, so a phrase of common words ("bon de commande") reads the postings of its pairs,
+    # not those of each word (mapping version 3).
+    "exact": {"type": "text", "analyzer": "folded", "index_phrases": True},
 }
 # Offsets in the postings make highlighting long texts quick (no re-analysis).
 _TEXT: dict[str, Any] = {

@@ -24,12 +24,14 @@ def _total(result: dict[str, Any]) -> int:
 
 def _highlights(hit: dict[str, Any]) -> list[Highlight]:
     found = []
-    if subject := hit.get("highlight", {}).get("subject"):
+    highlight = hit.get("highlight", {})
+    if subject := highlight.get("subject") or highlight.get("subject.exact"):
         found.append(Highlight(where="subject", fragments=tuple(subject)))
     for kind, inner in sorted(hit.get("inner_hits", {}).items()):
         for child in inner["hits"]["hits"]:
             fragments = child.get("highlight", {})
-            passages = tuple(fragments.get("text", ()) or fragments.get("filename", ()))
+            text = fragments.get("text") or fragments.get("text.exact")
+            passages = tuple(text or fragments.get("filename", ()))
             if not passages:
                 continue
             source = child.get("_source", {})

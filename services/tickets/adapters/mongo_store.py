@@ -1,11 +1,18 @@
 """MongoDB persistence of the tickets service (PyMongo's async API).
 
 Only what both MongoDB 7 and FerretDB v1 support: plain CRUD, unique indexes. No
-multi-document transactions: a small outbox entry is written first, then the transaction
+multi-document transactions: a small outbox entry is written first, then the transaction's
+body (its event and the ticket after it, under the transaction's id), then the transaction
 document (its unique ``(ticket, seq)`` key is the optimistic lock, its unique ``idem_key``
 makes a repeated mail or command act once), then the ticket projection is moved forward,
 then the event is published and the outbox entry removed. The outbox stays small (only
 what is in flight), so the relay never scans the history.
+
+The body lives apart because it is two thirds of a transaction's size and only the outbox
+relay and a catch-up read it: the histories and the search export stream the transactions,
+and FerretDB's SQLite handler reads a whole document whatever the projection (measured:
+lean documents stream 2–4× faster). Transactions recorded before carry it inline; both
+are read.
 
 FerretDB v1's SQLite backend finds a document through an index only by a string ``_id``;
 any other query reads every document of the collection (measured: 2,000 tickets, 133 ms
@@ -90,9 +97,11 @@ def transaction_from_doc(doc: dict[str, Any]) -> Transaction:
     )
 
 
-# What a read of transactions leaves out when it needs neither the event nor the ticket
-# after it (the heavy parts of the document).
-WITHOUT_EVENT = {"event": 0, "ticket_after": 0}
+# The heavy parts of a transaction: its event and the ticket after it. Kept in
+# ``transaction_bodies``; inline in transactions recorded before that.
+BODY_FIELDS = ("event", "ticket_after")
+# What a read of transactions leaves out when it needs no body (old documents carry it).
+WITHOUT_EVENT = dict.fromkeys(BODY_FIELDS, 0)
 
 GRANTS_INITIALISED = "_initialised"  # marks that the grants are the instance's own now
 
@@ -111,6 +120,7 @@ class MongoTicketStore:
         self.tickets = db["tickets"]
         self.message_ids = db["message_ids"]  # _id: a Message-ID a ticket has seen
         self.transactions = db["transactions"]
+        self.transaction_bodies = db["transaction_bodies"]  # _id: a transaction's id
         self.idem_keys = db["idem_keys"]  # _id: a mail or command's key → its transaction
         self.places = db["places"]  # _id: "<ticket>:<seq>" → the transaction at that place
         self.outbox = db["outbox"]
@@ -290,7 +300,7 @@ class MongoTicketStore:
         )
         if latest is None or (ticket is not None and ticket.version >= latest["seq"]):
             return ticket
-        after = ticket_from_doc(latest["ticket_after"])
+        after = ticket_from_doc((await self.with_body(latest))["ticket_after"])
         await self.tickets.replace_one(
             {"_id": ticket_key(ticket_id)}, ticket_to_doc(after), upsert=True
         )
@@ -303,17 +313,33 @@ class MongoTicketStore:
         """Record ``txn`` — the commit. Raises DuplicateKeyError when its place in the
         ticket's history is taken, or when ``idem_key`` was recorded already."""
         doc = transaction_to_doc(txn)
-        doc.update(idem_key=idem_key, ticket_after=ticket_to_doc(ticket_after), event=event)
+        doc["idem_key"] = idem_key
         # The outbox entry first: a crash after it, before or after the commit, leaves a
         # trace the relay follows (and drops if the transaction never got written).
         await self.outbox.insert_one(
             {"_id": txn.id, "ticket": txn.ticket, "seq": txn.seq, "created": txn.created}
+        )
+        # Then the body, so a committed transaction always has one. A body whose commit is
+        # refused stays behind, unread (its id is never used again; deleting it would make
+        # FerretDB read every body).
+        await self.transaction_bodies.insert_one(
+            {"_id": txn.id, "ticket_after": ticket_to_doc(ticket_after), "event": event}
         )
         try:
             await self.transactions.insert_one(doc)
         except DuplicateKeyError:
             await self.outbox.delete_one({"_id": txn.id})
             raise
+
+    async def with_body(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The transaction document with its event and the ticket after it (read from
+        ``transaction_bodies`` unless the document carries them, as old ones do)."""
+        if all(field in doc for field in BODY_FIELDS):
+            return doc
+        body = await self.transaction_bodies.find_one({"_id": doc["_id"]})
+        if body is None:
+            raise LookupError(f"transaction {doc['_id']} has no body")
+        return {**doc, **{field: body[field] for field in BODY_FIELDS}}
 
     async def remember_idem_key(self, idem_key: str, txn_id: str) -> None:
         """The quick way back from a key to its transaction (written after the commit)."""
@@ -327,13 +353,12 @@ class MongoTicketStore:
         ``thorough``, also one a crash left without it (a slow query: the unique index on
         the transactions, which refused a second copy, is the real guard)."""
         key = await self.idem_keys.find_one({"_id": idem_key})
+        doc = None
         if key is not None:
             doc = await self.transactions.find_one({"_id": key["txn"]})
-            if doc is not None:
-                return doc
-        if thorough:
-            return await self.transactions.find_one({"idem_key": idem_key})
-        return None
+        if doc is None and thorough:
+            doc = await self.transactions.find_one({"idem_key": idem_key})
+        return None if doc is None else await self.with_body(doc)
 
     async def is_published(self, txn_id: str) -> bool:
         return await self.outbox.find_one({"_id": txn_id}, {"_id": 1}) is None
@@ -352,7 +377,7 @@ class MongoTicketStore:
             if doc is None:
                 await self.outbox.delete_one({"_id": entry["_id"]})
             else:
-                pending.append(doc)
+                pending.append(await self.with_body(doc))
         return pending
 
     async def remember_place(self, ticket_id: int, seq: int, txn_id: str) -> None:

@@ -64,6 +64,10 @@ async def test_a_phrase_matches_its_words_in_order_and_every_word_must_be_found(
     two = await desk.create("Retour", "matériel livré, livraison à Dakar")
     await desk.caught_up(one, two)
     assert await desk.ids('"livraison du matériel"') == [one]
+    assert await desk.ids('"Livraison du Materiel"') == [one]  # case and accents folded
+    (hit,) = (await desk.find('"livraison du matériel"'))["items"]
+    passages = [f for h in hit["highlights"] for f in h["fragments"]]
+    assert passages and all("<mark>" in f for f in passages), passages
     assert await desk.ids("livraison dakar") == [one, two]
     # the subject's words and a message's together (each message carries its subject)
     assert await desk.ids("retour dakar") == [two]

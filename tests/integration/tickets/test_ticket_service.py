@@ -4,6 +4,7 @@ its event is published once the transaction is durable, repeats act once, versio
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from pymongo.errors import DuplicateKeyError
@@ -139,6 +140,49 @@ async def test_the_relay_publishes_a_transaction_left_unpublished_by_a_crash(
     assert await service.relay_unpublished() == 0  # exactly once
     # And the redelivered mail finds its transaction: no second ticket, no second event.
     await service.on_mail_received(envelope_of(raw))
+    assert len(tap.events) == 1
+    # The transaction itself is lean: its event and ticket are kept beside it.
+    stored = await store.transactions.find_one({"_id": txn.id})
+    assert stored is not None and "event" not in stored and "ticket_after" not in stored
+    assert await store.transaction_bodies.find_one({"_id": txn.id}) is not None
+
+
+async def test_a_transaction_recorded_with_its_body_inline_is_still_relayed(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    """The layout before ``transaction_bodies``: the event and ticket in the document."""
+    service, tap = wired
+    from services.tickets.adapters.mongo_store import ticket_to_doc, transaction_to_doc
+    from services.tickets.domain.mail_decisions import open_ticket
+    from shared.mail.parsing import parse_mail
+
+    raw = raw_mail()
+    mail = mail_received(raw)
+    parsed = parse_mail(raw)
+    ticket, txn = open_ticket(
+        ticket_id=await store.reserve_ticket_id(mail.mail_key),
+        txn_id=str(uuid.uuid4()),
+        queue=QUEUE,
+        parsed=parsed,
+        sender=parsed.from_address,
+        now=service._clock(),
+        threading_note="test",
+    )
+    event = ticket_event(
+        ticket, txn, QUEUE, "example", correlation_id=envelope_of(raw).correlation_id, mail=mail
+    )
+    doc = transaction_to_doc(txn)
+    doc.update(idem_key=mail.mail_key, ticket_after=ticket_to_doc(ticket), event=event.to_wire())
+    await store.outbox.insert_one(
+        {"_id": txn.id, "ticket": txn.ticket, "seq": txn.seq, "created": txn.created}
+    )
+    await store.transactions.insert_one(doc)
+
+    assert await service.relay_unpublished() == 1
+    [published] = await tap.wait_for(1)
+    assert published.id == event.id
+    assert (await store.catch_up(ticket.id)) is not None
+    await service.on_mail_received(envelope_of(raw))  # found by its key: nothing new
     assert len(tap.events) == 1
 
 
