@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: up down status test test-unit lint bench asyncapi
+.PHONY: up down status browser test test-unit lint bench asyncapi
 
 up:
 	@deploy/local/stack.sh up
@@ -13,8 +13,11 @@ down:
 status:
 	@deploy/local/stack.sh status
 
+browser:
+	@deploy/local/browser.sh
+
 # Starts the stack if needed (idempotent), then runs every level of tests.
-test: up
+test: up browser
 	$(PY) -m pytest
 
 test-unit:

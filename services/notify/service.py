@@ -265,9 +265,10 @@ class NotifyService:
     async def _attachments(
         self, event: TicketTxnEvent, planned: PlannedMail, material: _EventMaterial
     ) -> list[AttachedFile]:
-        if planned.forwards_ticket:
-            return await material.files(forwarded_attachments(await material.history()))
         message = event.transaction.message
+        if planned.forwards_ticket:
+            note_files = message.attachments if message is not None else ()
+            return await material.files(forwarded_attachments(await material.history(), note_files))
         if planned.copy_of_message and message is not None and message.attachments:
             return await material.files(message.attachments)
         return []

@@ -93,8 +93,19 @@ def register(
             _endpoint(rpc.DashboardChange, call("dashboards")),
             "Dashboards: boxes of saved searches and charts.",
         ),
+        (
+            rpc.RESPONSES,
+            _endpoint(rpc.ResponseChange, call("responses")),
+            "Canned responses: texts to put into a reply or a comment, one's own and those "
+            "shared with one's groups.",
+        ),
         (rpc.LIST_QUEUES, _endpoint(rpc.ActorOnly, call("queues")), "The queues one may see."),
         (rpc.GET_USER, _endpoint(rpc.UserRef, call("get_user")), "A user (oneself, or admin)."),
+        (
+            rpc.USER_PREFERENCES,
+            _endpoint(rpc.PreferencesChange, call("preferences")),
+            "A user changes their own language, signature and home layout.",
+        ),
         (
             rpc.API_TOKENS,
             _endpoint(rpc.TokenChange, call("tokens")),

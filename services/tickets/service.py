@@ -27,6 +27,7 @@ from services.tickets.adapters.mongo_store import MongoTicketStore, ticket_from_
 from services.tickets.adapters.passwords import hash_password, verify_password
 from services.tickets.domain import commands
 from services.tickets.domain.custom_fields import CustomFieldDefinition
+from services.tickets.domain.files import describe, read_new_attachments
 from services.tickets.domain.lifecycle import LinkedTicket
 from services.tickets.domain.mail_commands import (
     CommandBlock,
@@ -47,6 +48,8 @@ from services.tickets.domain.mail_decisions import (
 )
 from services.tickets.domain.mail_threading import thread_mail, ticket_ids_in_our_message_ids
 from services.tickets.domain.model import Queue, Ticket, Transaction
+from services.tickets.domain.owned_items import check_access, owned_item
+from services.tickets.domain.preferences import Preferences, change_preferences
 from services.tickets.domain.rights import (
     DEFAULT_GRANTS,
     Actor,
@@ -77,6 +80,7 @@ from shared.events.notify import DeliveryFailed
 from shared.events.ticket import (
     NOBODY,
     TICKET_TXN_EVENTS,
+    AttachmentInfo,
     CommandOutcomeKind,
     MailCommandOutcome,
     MailFacts,
@@ -84,7 +88,7 @@ from shared.events.ticket import (
 from shared.mail.addresses import is_mailer_daemon, normalize_address
 from shared.mail.authentication import authentication_of, header_values
 from shared.mail.delivery_reports import DeliveryReport, read_delivery_report
-from shared.mail.parsing import ParsedMail, parse_mail
+from shared.mail.parsing import ParsedAttachment, ParsedMail, parse_mail
 from shared.mail.subject_tag import find_ticket_ids
 from shared.messaging import EventPublisher
 from shared.observability import current_correlation_id
@@ -108,6 +112,44 @@ def _user_public(user: dict[str, Any]) -> dict[str, Any]:
         privileged=bool(user.get("privileged")),
         is_admin=bool(user.get("is_admin")),
         language=user.get("language", "fr"),
+    ).model_dump()
+
+
+async def _read_files(
+    sent: tuple[rpc.NewAttachment, ...],
+) -> tuple[tuple[ParsedAttachment, ...], tuple[AttachmentInfo, ...]]:
+    """Files sent with a command, decoded and checked, and how its transaction lists them
+    (off the event loop: up to 25 MB to decode and hash)."""
+    if not sent:
+        return (), ()
+
+    def read() -> tuple[tuple[ParsedAttachment, ...], tuple[AttachmentInfo, ...]]:
+        files = read_new_attachments(sent)
+        return files, tuple(describe(f) for f in files)
+
+    return await asyncio.to_thread(read)
+
+
+def _preferences_of(user: dict[str, Any]) -> Preferences:
+    return Preferences(
+        language=user.get("language") or "fr",
+        signature=user.get("signature") or "",
+        home_layout=tuple(user.get("home_layout") or ()),
+    )
+
+
+def _user_details(user: dict[str, Any]) -> dict[str, Any]:
+    preferences = _preferences_of(user)
+    return rpc.UserDetails(
+        email=user["_id"],
+        name=user.get("name", ""),
+        privileged=bool(user.get("privileged")),
+        is_admin=bool(user.get("is_admin")),
+        language=preferences.language,
+        groups=tuple(user.get("groups", ())),
+        has_password=bool(user.get("password_hash")),
+        signature=preferences.signature,
+        home_layout=preferences.home_layout,
     ).model_dump()
 
 
@@ -189,8 +231,16 @@ def caused_event(
     )
 
 
-def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
-    """The domain command an RPC request names; a missing parameter is the caller's error."""
+# The actions whose message may carry files.
+ACTIONS_WITH_FILES = frozenset({"reply", "comment", "forward"})
+
+
+def to_domain_command(
+    cmd: rpc.TicketCommand, files: tuple[AttachmentInfo, ...] = ()
+) -> commands.Command:
+    """The domain command an RPC request names, with the files it sends (stored by the
+    caller); a missing parameter is the caller's error. A reply or a comment needs a text
+    unless files go with it."""
 
     def need(name: str) -> Any:
         value = getattr(cmd, name)
@@ -198,11 +248,15 @@ def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
             raise InvalidInputError(f"{cmd.action} needs {name!r}")
         return value
 
+    if files and cmd.action not in ACTIONS_WITH_FILES:
+        raise InvalidInputError(
+            f"{cmd.action} carries no files; a reply, a comment or a forward does"
+        )
     match cmd.action:
         case "reply":
-            return commands.Reply(need("text"))
+            return commands.Reply((cmd.text or "") if files else need("text"), files)
         case "comment":
-            return commands.Comment(need("text"))
+            return commands.Comment((cmd.text or "") if files else need("text"), files)
         case "set_status":
             return commands.SetStatus(need("status"), cmd.text)
         case "take":
@@ -228,7 +282,7 @@ def to_domain_command(cmd: rpc.TicketCommand) -> commands.Command:
         case "set_custom_field":
             return commands.SetCustomField(need("field"), need("value"))
         case "forward":
-            return commands.Forward(need("to"), cmd.text or "")
+            return commands.Forward(need("to"), cmd.text or "", files)
         case "move":
             return commands.Move(need("queue"))
         case "set_due":
@@ -774,10 +828,13 @@ class TicketService:
         idem_key = f"command:{cmd.command_id}"
         existing = await self._already_recorded(idem_key)
         if existing is None and cmd.action == "merge":
+            if cmd.attachments:
+                raise InvalidInputError("merge carries no files")
             return await self._merge(cmd, await self.actor(cmd.actor))
         if existing is None:
             actor = await self.actor(cmd.actor)
-            command = to_domain_command(cmd)
+            files, described = await _read_files(cmd.attachments)
+            command = to_domain_command(cmd, described)
             instance = await self._instance()
             queues = await self._queues_by_name()
 
@@ -790,6 +847,7 @@ class TicketService:
                 ):
                     raise NotFoundError(f"ticket #{cmd.ticket} does not exist")
                 after, txn = await self._decide_as(actor, ticket, command)
+                await self._store_files(files)  # once allowed, before the transaction names them
                 return after, txn, self._command_event(after, txn, queues, instance, cmd.command_id)
 
             existing = await self._record(idem_key, decide_command)
@@ -807,6 +865,7 @@ class TicketService:
             queue = queues[cmd.queue]
             instance = await self._instance()
             grants = await self._grants()
+            files, described = await _read_files(cmd.attachments)
             command = commands.Create(
                 queue=cmd.queue,
                 subject=cmd.subject,
@@ -815,6 +874,7 @@ class TicketService:
                 ccs=cmd.ccs,
                 admin_ccs=cmd.admin_ccs,
                 custom_fields=tuple(cmd.custom_fields.items()),
+                attachments=described,
             )
 
             async def decide_create() -> tuple[Ticket, Transaction, Envelope[Any]]:
@@ -827,12 +887,21 @@ class TicketService:
                 )
                 ticket_id = await self._store.reserve_ticket_id(idem_key)
                 after, txn = commands.create(command, ticket_id, context)
+                await self._store_files(files)
                 for address in (*after.requestors, *after.ccs, *after.admin_ccs):
                     await self._store.ensure_user(address, context.now)
                 return after, txn, self._command_event(after, txn, queues, instance, cmd.command_id)
 
             existing = await self._record(idem_key, decide_create)
         return self._command_result(existing)
+
+    async def _store_files(self, files: tuple[ParsedAttachment, ...]) -> None:
+        """Store files sent from the web as mail's are: once each, by SHA-256 (a retry of
+        the same command, or the same file sent again, stores nothing new)."""
+        for file in files:
+            if self._attachments is None:  # pragma: no cover - always wired in the service
+                raise NotConfiguredError("no attachment store")
+            await self._attachments.put(file)
 
     def _command_result(self, recorded: dict[str, Any]) -> dict[str, Any]:
         after = recorded["ticket_after"]
@@ -1246,39 +1315,37 @@ class TicketService:
                     await self._owned("saved_searches", cmd.actor, "get", widget.saved_search, None)
         return await self._owned("dashboards", cmd.actor, cmd.action, cmd.id, cmd.body)
 
+    async def responses(self, cmd: rpc.ResponseChange) -> list[dict[str, Any]]:
+        """Canned responses: texts kept under a name, to put into a reply or a comment."""
+        return await self._owned("responses", cmd.actor, cmd.action, cmd.id, cmd.body)
+
     async def _owned(
         self, kind: str, actor_email: str, action: str, item_id: str | None, body: BaseModel | None
     ) -> list[dict[str, Any]]:
-        """Saved searches and dashboards: one's own to change; shared ones to read."""
+        """Saved searches, dashboards and canned responses alike: one's own to change;
+        those shared with one's groups to read (see domain.owned_items)."""
         actor = await self.actor(actor_email)
-        groups = sorted(actor.groups)
         if action == "list":
-            found = await self._store.owned_items(kind, actor.email, groups)
+            found = await self._store.owned_items(kind, actor.email, sorted(actor.groups))
             return [_owned_public(d) for d in found]
-        if item_id is None and action != "put":
-            raise InvalidInputError(f"{action} needs 'id'")
         stored = await self._store.owned_item(kind, item_id) if item_id else None
-        if item_id and (
-            stored is None
-            or (stored["owner"] != actor.email and not set(stored.get("groups", ())) & actor.groups)
-        ):
-            raise NotFoundError(f"no such {kind.rstrip('s').replace('_', ' ')}")
+        check_access(kind, action, item_id, stored, actor)
         if action == "get":
-            return [_owned_public(stored)]  # type: ignore[arg-type]
-        if stored is not None and stored["owner"] != actor.email:
-            raise PermissionDeniedError(f"only its owner changes a shared {kind.rstrip('s')}")
+            assert stored is not None  # check_access: a get names an item one may read
+            return [_owned_public(stored)]
         if action == "delete":
-            await self._store.delete_owned_item(kind, item_id)  # type: ignore[arg-type]
+            assert item_id is not None
+            await self._store.delete_owned_item(kind, item_id)
             return []
         if body is None:
             raise InvalidInputError("put needs 'body'")
-        item = {
-            "_id": item_id or uuid.uuid4().hex,
-            "owner": actor.email,
-            "groups": groups if getattr(body, "shared_with_groups", False) else [],
-            "updated": utc_now_ms(),
-            "body": body.model_dump(mode="json"),
-        }
+        item = owned_item(
+            item_id=item_id or uuid.uuid4().hex,
+            actor=actor,
+            body=body.model_dump(mode="json"),
+            shared=bool(getattr(body, "shared_with_groups", False)),
+            now=self._clock(),
+        )
         await self._store.put_owned_item(kind, item)
         return [_owned_public(item)]
 
@@ -1397,15 +1464,27 @@ class TicketService:
         user = await self._store.get_user(email)
         if user is None:
             raise NotFoundError(f"no user {email}")
-        return rpc.UserDetails(
-            email=email,
-            name=user.get("name", ""),
-            privileged=bool(user.get("privileged")),
-            is_admin=bool(user.get("is_admin")),
-            language=user.get("language", "fr"),
-            groups=tuple(user.get("groups", ())),
-            has_password=bool(user.get("password_hash")),
-        ).model_dump()
+        return _user_details(user)
+
+    async def preferences(self, cmd: rpc.PreferencesChange) -> dict[str, Any]:
+        """A user changes their own preferences (language, signature, home layout)."""
+        actor = await self.actor(cmd.actor)
+        if actor.system:
+            raise InvalidInputError("the system has no preferences")
+        user = await self._store.get_user(actor.email)
+        if user is None:  # pragma: no cover - the actor was just found
+            raise NotFoundError(f"no user {actor.email}")
+        changed = change_preferences(
+            _preferences_of(user),
+            language=cmd.language,
+            signature=cmd.signature,
+            home_layout=cmd.home_layout,
+        )
+        fields = dataclasses.asdict(changed)
+        fields["home_layout"] = list(changed.home_layout)
+        if not await self._store.update_user(actor.email, fields):  # pragma: no cover
+            raise NotFoundError(f"no user {actor.email}")
+        return _user_details({**user, **fields})
 
     async def grant(self, cmd: rpc.GrantChange) -> dict[str, Any]:
         return await self._change_grants(cmd, add=True)

@@ -81,7 +81,8 @@ class ExactCondition(_Model):
 
     kind: Literal["exact"] = "exact"
     field: str = Field(
-        pattern=r"^(ticket|queue|status|owner|requestor|cc|admincc|creator|merged_into|cf\.[^\s]{1,100})$"
+        # A custom field by its name as defined ("cf.DEM LOG") or as typed ("cf.dem_log").
+        pattern=r"^(ticket|queue|status|owner|requestor|cc|admincc|creator|merged_into|cf\.[^\t\r\n]{1,100})$"
     )
     values: tuple[str, ...] = Field(min_length=1, max_length=MAX_VALUES)
 

@@ -23,6 +23,8 @@ API_TOKENS = "tickets.users.tokens"
 GET_USER = "tickets.users.get"
 SAVED_SEARCHES = "tickets.saved_searches"
 DASHBOARDS = "tickets.dashboards"
+RESPONSES = "tickets.responses"
+USER_PREFERENCES = "tickets.users.preferences"
 LIST_QUEUES = "tickets.queues"
 AUTHENTICATE_TOKEN = "tickets.users.authenticate_token"  # noqa: S105 - a queue name
 ADMIN_SET_INSTANCE = "tickets.admin.set_instance"
@@ -89,9 +91,28 @@ TicketAction = Literal[
 ]
 
 
+# Files sent with one message from the web or the API (mail brings its own, unbounded
+# here: the MTA limits a mail's size).
+MAX_NEW_ATTACHMENTS = 20
+MAX_NEW_ATTACHMENTS_BYTES = 25 * 1024 * 1024  # decoded, all files together (25 MB)
+
+
+class NewAttachment(_Model):
+    """A file sent with a message from the web or the API, its bytes in base64. Only the
+    name's last part is kept (``C:\\tmp\\devis.pdf`` is ``devis.pdf``); a type that is not
+    ``type/subtype`` is ``application/octet-stream``."""
+
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=255)
+    # Bounded a little above the whole message's limit; the sum is checked by the service.
+    content_b64: str = Field(max_length=36_000_000)
+
+
 class TicketCommand(_Model):
     """One action on one ticket. ``command_id`` makes it idempotent: the same id sent twice
-    acts once, and the second answer is the first one's."""
+    acts once, and the second answer is the first one's. ``attachments`` go with a reply, a
+    comment or a forward: at most MAX_NEW_ATTACHMENTS files, MAX_NEW_ATTACHMENTS_BYTES
+    decoded in all."""
 
     command_id: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
     actor: str = Field(min_length=1)
@@ -112,10 +133,12 @@ class TicketCommand(_Model):
     queue: str | None = None
     due: str | None = None
     starts: str | None = None
+    attachments: tuple[NewAttachment, ...] = ()
 
 
 class CreateTicket(_Model):
-    """Open a ticket from the web or the API; ``command_id`` makes it idempotent."""
+    """Open a ticket from the web or the API; ``command_id`` makes it idempotent. Its
+    ``attachments`` are bounded as a command's."""
 
     command_id: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
     actor: str = Field(min_length=1)
@@ -126,6 +149,7 @@ class CreateTicket(_Model):
     ccs: tuple[str, ...] = ()
     admin_ccs: tuple[str, ...] = ()
     custom_fields: dict[str, str] = Field(default_factory=dict)
+    attachments: tuple[NewAttachment, ...] = ()
 
 
 class CommandResult(_Model):
@@ -198,14 +222,36 @@ class UserRef(_Model):
     email: str = Field(min_length=3, max_length=320)
 
 
+Language = Literal["fr", "en"]
+
+
 class UserDetails(_Model):
     email: str
     name: str = ""
     privileged: bool = False
     is_admin: bool = False
-    language: Literal["fr", "en"] = "fr"
+    language: Language = "fr"
     groups: tuple[str, ...] = ()
     has_password: bool = False
+    signature: str = ""  # put under one's messages by the web interface
+    home_layout: tuple[str, ...] = ()  # the home page's boxes, in order; empty: the default
+
+
+HomeWidget = Literal[
+    "mine", "unowned", "reminders", "bookmarks", "saved_searches", "dashboard", "requests"
+]
+MAX_SIGNATURE = 2000
+MAX_HOME_WIDGETS = 10
+
+
+class PreferencesChange(_Model):
+    """A user changes their own preferences; a field left out (None) stays as it is. The
+    home layout names each box once. Answered with the user's :class:`UserDetails`."""
+
+    actor: str
+    language: Language | None = None
+    signature: str | None = Field(default=None, max_length=MAX_SIGNATURE)
+    home_layout: tuple[HomeWidget, ...] | None = Field(default=None, max_length=MAX_HOME_WIDGETS)
 
 
 class AttachmentRef(_Model):
@@ -270,8 +316,24 @@ class DashboardChange(_Model):
     body: DashboardBody | None = None
 
 
+class ResponseBody(_Model):
+    """A canned response (RT's articles, Zammad's text modules): a text an agent puts into
+    a reply or a comment, under a name — and whether the actor's groups see it too."""
+
+    name: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1, max_length=20_000)
+    shared_with_groups: bool = False
+
+
+class ResponseChange(_Model):
+    actor: str
+    action: Literal["list", "get", "put", "delete"]
+    id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    body: ResponseBody | None = None
+
+
 class OwnedItem(_Model):
-    """A saved search or a dashboard, as stored."""
+    """A saved search, a dashboard or a canned response, as stored."""
 
     id: str
     owner: str

@@ -420,6 +420,22 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         privileged=True,
         groups=("acheteurs",),
         has_password=True,
+        signature="Marc Lefebvre\nService achats — poste 4127",
+        home_layout=("mine", "reminders", "unowned", "saved_searches"),
+    ),
+    rpc_tickets.PreferencesChange: lambda: rpc_tickets.PreferencesChange(
+        actor=_ACTOR,
+        language="en",
+        home_layout=("mine", "bookmarks", "dashboard"),
+    ),
+    rpc_tickets.NewAttachment: lambda: rpc_tickets.NewAttachment(
+        filename="devis-2026-118.pdf",
+        content_type="application/pdf",
+        content_b64="JVBERi0xLjQK",
+    ),
+    rpc_tickets.ResponseBody: lambda: _canned_response(),
+    rpc_tickets.ResponseChange: lambda: rpc_tickets.ResponseChange(
+        actor=_ACTOR, action="put", id="0e" * 16, body=_canned_response()
     ),
     rpc_tickets.SavedSearchBody: lambda: _saved_search(),
     rpc_tickets.Widget: lambda: rpc_tickets.Widget(
@@ -512,6 +528,14 @@ def _saved_search() -> rpc_tickets.SavedSearchBody:
         name="Devis en attente",
         q="devis status:stalled queue:achats",
         sort=({"field": "updated", "order": "desc"},),
+        shared_with_groups=True,
+    )
+
+
+def _canned_response() -> rpc_tickets.ResponseBody:
+    return rpc_tickets.ResponseBody(
+        name="Devis reçu",
+        text="Bonjour,\n\nNous avons bien reçu votre devis et revenons vers vous sous 48 h.",
         shared_with_groups=True,
     )
 

@@ -1,16 +1,19 @@
 """The REST API against the running stack: create and act on tickets (idempotent with an
-Idempotency-Key), download files safely, bookmarks, reminders and API tokens — with the
-401, 403, 404 and 422 answers, always ``application/problem+json``."""
+Idempotency-Key) with files sent in JSON, download files safely, bookmarks, reminders, API
+tokens, saved searches, dashboards, canned responses and preferences — with the 401, 403,
+404 and 422 answers, always ``application/problem+json``."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from datetime import date, timedelta
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import WEB, make_mail, send, ticket_of, wait_until
+from tests.e2e.conftest import WEB, caught_for, make_mail, send, ticket_of, wait_until
 from tests.e2e.test_admin_cli import guichet
 from tests.support_documents import make_pdf
 
@@ -234,3 +237,187 @@ def test_saved_searches_and_dashboards_are_kept_shared_with_groups_and_changed_b
         assert theirs.get(url).status_code == 404  # no longer shared
         assert mine.delete(url).status_code == 204
         assert mine.get(url).status_code == 404
+
+
+def test_canned_responses_are_kept_shared_with_groups_and_changed_by_owners(
+    api: httpx.Client,
+) -> None:
+    group = f"g{uuid.uuid4().hex[:6]}"
+    owner, colleague = (f"{n}-{uuid.uuid4().hex[:6]}@example.org" for n in ("owner", "colleague"))
+    for email in (owner, colleague):
+        body = {"password": "un-mot-de-passe", "privileged": True, "groups": [group]}
+        assert api.put(f"/api/v1/users/{email}", json=body).status_code == 200
+    mine = httpx.Client(base_url=WEB, auth=(owner, "un-mot-de-passe"), timeout=15)
+    theirs = httpx.Client(base_url=WEB, auth=(colleague, "un-mot-de-passe"), timeout=15)
+    with mine, theirs:
+        shared = mine.post(
+            "/api/v1/me/responses",
+            json={"name": "Devis reçu", "text": "Bien reçu, merci.", "shared_with_groups": True},
+        )
+        assert shared.status_code == 201, shared.text
+        response = shared.json()
+        assert response["groups"] == [group] and response["owner"] == owner
+        private = mine.post("/api/v1/me/responses", json={"name": "Relance", "text": "Alors ?"})
+        assert private.status_code == 201
+        for invalid in ({"name": "sans texte"}, {"name": "x", "text": ""}, {"text": "x"}):
+            refused = mine.post("/api/v1/me/responses", json=invalid)
+            assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+        too_long = mine.post("/api/v1/me/responses", json={"name": "x", "text": "x" * 20_001})
+        assert too_long.status_code == 422
+        names = {i["body"]["name"] for i in mine.get("/api/v1/me/responses").json()}
+        assert names == {"Devis reçu", "Relance"}
+
+        # the colleague sees the shared one, not the private one, and may not change it
+        seen = {i["body"]["name"] for i in theirs.get("/api/v1/me/responses").json()}
+        assert seen == {"Devis reçu"}
+        url = f"/api/v1/me/responses/{response['id']}"
+        assert theirs.get(url).json()["body"]["text"] == "Bien reçu, merci."
+        changed = {"name": "Pris", "text": "à moi"}
+        forbidden = theirs.put(url, json=changed)
+        assert forbidden.status_code == 403 and forbidden.headers["content-type"] == PROBLEM
+        assert theirs.delete(url).status_code == 403
+        assert theirs.get(f"/api/v1/me/responses/{private.json()['id']}").status_code == 404
+        assert api.get(url).status_code == 404  # not the administrator's either
+        assert mine.get("/api/v1/me/responses/not-an-id").status_code == 422
+        assert mine.get(f"/api/v1/me/responses/{'ab' * 16}").status_code == 404
+        # a kind of its own: not among the saved searches
+        assert all(i["id"] != response["id"] for i in mine.get("/api/v1/me/saved-searches").json())
+
+        assert mine.put(url, json={**changed, "shared_with_groups": False}).status_code == 200
+        assert theirs.get(url).status_code == 404  # no longer shared
+        assert mine.delete(url).status_code == 204
+        assert mine.get(url).status_code == 404
+    unauthenticated = httpx.get(f"{WEB}/api/v1/me/responses")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.headers["content-type"] == PROBLEM
+
+
+def test_preferences_are_the_users_own_and_the_language_shows_at_once() -> None:
+    email, password = user_with_password(privileged=True)
+    with httpx.Client(base_url=WEB, auth=(email, password), timeout=15) as client:
+        before = client.get("/api/v1/me/preferences")
+        assert before.status_code == 200
+        assert before.json()["email"] == email
+        assert (before.json()["signature"], before.json()["home_layout"]) == ("", [])
+        assert client.get("/api/v1/me").json()["language"] == "fr"  # remembered login
+
+        wanted = {
+            "language": "en",
+            "signature": "Marc\nService achats",
+            "home_layout": ["reminders", "mine", "saved_searches"],
+        }
+        changed = client.put("/api/v1/me/preferences", json=wanted)
+        assert changed.status_code == 200, changed.text
+        assert {k: changed.json()[k] for k in wanted} == wanted
+        assert client.get("/api/v1/me/preferences").json() == changed.json()
+        assert client.get("/api/v1/me").json()["language"] == "en"  # not the remembered one
+
+        kept = client.put("/api/v1/me/preferences", json={"language": "fr"}).json()
+        assert (kept["language"], kept["signature"], kept["home_layout"]) == (
+            "fr",
+            wanted["signature"],
+            wanted["home_layout"],
+        )
+        for invalid in (
+            {"home_layout": ["mine", "mine"]},
+            {"home_layout": ["weather"]},
+            {"language": "de"},
+            {"signature": "x" * 2001},
+            {"actor": "admin@example.org", "language": "en"},  # one's own only
+        ):
+            refused = client.put("/api/v1/me/preferences", json=invalid)
+            assert refused.status_code == 422, invalid
+            assert refused.headers["content-type"] == PROBLEM
+        duplicate = client.put("/api/v1/me/preferences", json={"home_layout": ["mine", "mine"]})
+        assert "mine twice" in duplicate.json()["detail"]
+        assert client.get("/api/v1/me/preferences").json() == kept
+    assert httpx.put(f"{WEB}/api/v1/me/preferences", json={"language": "en"}).status_code == 401
+
+
+def as_sent(content: bytes, filename: str, content_type: str = "application/pdf") -> dict[str, str]:
+    return {
+        "filename": filename,
+        "content_type": content_type,
+        "content_b64": base64.b64encode(content).decode("ascii"),
+    }
+
+
+def test_files_sent_in_json_go_on_the_message_download_and_reach_the_requestor(
+    api: httpx.Client,
+) -> None:
+    requestor = f"req-{uuid.uuid4().hex[:8]}@client.example"
+    order = make_pdf(["Bon de commande"])
+    created = api.post(
+        "/api/v1/tickets",
+        json={
+            "queue": "achats",
+            "subject": "Commande avec bon",
+            "requestors": [requestor],
+            "attachments": [as_sent(order, "bon.pdf")],
+        },
+    )
+    assert created.status_code == 201, created.text
+    number = created.json()["ticket"]["id"]
+    quote = make_pdf([f"Devis {uuid.uuid4().hex[:6]}"])
+    url = f"/api/v1/tickets/{number}/actions"
+    reply = {
+        "action": "reply",
+        "text": "Voici notre devis.",
+        "attachments": [as_sent(quote, "C:\\Devis\\devis.pdf")],
+    }
+    key = {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
+    first = api.post(url, json=reply, headers=key)
+    again = api.post(url, json=reply, headers=key)
+    assert first.status_code == again.status_code == 200, first.text
+    assert first.json()["transaction"] == again.json()["transaction"]
+
+    history = api.get(f"/api/v1/tickets/{number}/history").json()["data"]
+    assert [t["type"] for t in history] == ["create", "correspond"]
+    [opened_with] = history[0]["message"]["attachments"]
+    [replied_with] = history[1]["message"]["attachments"]
+    assert replied_with == {
+        "filename": "devis.pdf",
+        "content_type": "application/pdf",
+        "size": len(quote),
+        "sha256": hashlib.sha256(quote).hexdigest(),
+    }
+    assert opened_with["sha256"] == hashlib.sha256(order).hexdigest()
+    downloaded = api.get(f"/api/v1/tickets/{number}/attachments/{replied_with['sha256']}")
+    assert downloaded.status_code == 200 and downloaded.content == quote
+
+    def mailed_quote() -> bool:
+        return any(
+            part.get_content() == quote
+            for mail in caught_for(requestor)
+            for part in mail.iter_attachments()
+        )
+
+    wait_until(mailed_quote, 30, "the reply with its file in the requestor's mailbox")
+
+
+def test_files_out_of_bounds_are_refused_with_a_problem(
+    api: httpx.Client,
+    ticket: dict,  # type: ignore[type-arg]
+) -> None:
+    url = f"/api/v1/tickets/{ticket['id']}/actions"
+    half = 25 * 1024 * 1024 // 2 + 1
+    cases = {
+        "too large in all": [as_sent(b"a" * half, "a.bin"), as_sent(b"b" * half, "b.bin")],
+        "too many": [as_sent(b"x", f"{n}.txt") for n in range(21)],
+        "not base64": [{"filename": "a.pdf", "content_b64": "%PDF pas en base64"}],
+        "no name": [{"filename": "", "content_b64": ""}],
+    }
+    for case, files in cases.items():
+        refused = api.post(url, json={"action": "reply", "text": "x", "attachments": files})
+        assert refused.status_code == 422, (case, refused.text)
+        assert refused.headers["content-type"] == PROBLEM
+    on_take = api.post(url, json={"action": "take", "attachments": [as_sent(b"x", "x.txt")]})
+    assert on_take.status_code == 422 and "take carries no files" in on_take.json()["detail"]
+    history = api.get(f"/api/v1/tickets/{ticket['id']}/history").json()["data"]
+    assert [t["type"] for t in history] == ["create"]
+    unknown = api.post(
+        "/api/v1/tickets/999999999/actions",
+        json={"action": "reply", "text": "x", "attachments": [as_sent(b"x", "x.txt")]},
+    )
+    assert unknown.status_code == 404
+    assert httpx.post(f"{WEB}{url}", json={"action": "reply", "text": "x"}).status_code == 401

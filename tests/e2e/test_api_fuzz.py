@@ -6,6 +6,10 @@ failure replays and the whole run takes well under a minute."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -15,6 +19,18 @@ from tests.e2e.conftest import ADMIN, WEB
 EXAMPLES_PER_OPERATION = 15
 
 
+@pytest.fixture
+def admin_preferences_kept() -> Iterator[None]:
+    """The fuzzing changes the administrator's own preferences (language, signature, home
+    layout) at random: they are put back after, for the tests that sign in as them."""
+    with httpx.Client(base_url=WEB, auth=ADMIN, timeout=15) as client:
+        before = client.get("/api/v1/me/preferences").raise_for_status().json()
+        yield
+        kept = {k: before[k] for k in ("language", "signature", "home_layout")}
+        client.put("/api/v1/me/preferences", json=kept).raise_for_status()
+
+
+@pytest.mark.usefixtures("admin_preferences_kept")
 def test_no_request_makes_the_gateway_fail() -> None:
     schema = schemathesis.openapi.from_url(f"{WEB}/openapi.json", wait_for_schema=30)
     failures = []

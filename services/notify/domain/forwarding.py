@@ -28,9 +28,14 @@ def forwarded_history(entries: Iterable[HistoryEntry]) -> list[HistoryEntry]:
     return sorted(kept, key=lambda e: e.created)
 
 
-def forwarded_attachments(entries: Iterable[HistoryEntry]) -> tuple[AttachmentInfo, ...]:
-    """Each file of the forwarded history once (the same quote sent twice goes once)."""
+def forwarded_attachments(
+    entries: Iterable[HistoryEntry], note_files: Iterable[AttachmentInfo] = ()
+) -> tuple[AttachmentInfo, ...]:
+    """The files sent with the forward's own note, then each file of the forwarded history;
+    each once (the same quote sent twice goes once)."""
     unique: dict[str, AttachmentInfo] = {}
+    for attachment in note_files:
+        unique.setdefault(attachment.sha256, attachment)
     for entry in entries:
         for attachment in entry.attachments:
             unique.setdefault(attachment.sha256, attachment)

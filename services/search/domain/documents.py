@@ -19,6 +19,7 @@ exact keywords, folded too.
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Any
 
 from services.search.domain.extraction import Extracted
@@ -169,9 +170,19 @@ def index_body(refresh_interval: str) -> dict[str, Any]:
 Action = dict[str, Any]
 
 
+def custom_field_key(name: str) -> str:
+    """Where a custom field's value is indexed: its name folded to one search token
+    ("DEM LOG", "dem_log" and "Dem.Log" are one field), so ``cf.DEM_LOG:1234`` finds it and
+    a dot in a name never makes an object path."""
+    return re.sub(r"[\s.]+", "_", name.strip()).casefold()
+
+
 def ticket_document(ticket: TicketSnapshot) -> dict[str, Any]:
     data = ticket.model_dump(mode="json")
     data["ticket_id"] = data.pop("id")
+    data["custom_fields"] = {
+        custom_field_key(name): value for name, value in (data.get("custom_fields") or {}).items()
+    }
     data[JOIN] = TICKET
     if ticket.resolved is not None and ticket.status == "resolved":
         data["resolution_seconds"] = max(0, int((ticket.resolved - ticket.created).total_seconds()))

@@ -36,6 +36,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from services.tickets.domain.custom_fields import CustomFieldDefinition
 from services.tickets.domain.model import LINK_KINDS, Queue, Ticket, Transaction
+from services.tickets.domain.owned_items import OWNED_KINDS
 from services.tickets.domain.rights import Grant
 from shared.events.ticket import MailFacts, MessageInfo
 
@@ -132,7 +133,8 @@ class MongoTicketStore:
         self.bookmarks = db["bookmarks"]
         self.reminders = db["reminders"]
         self.api_tokens = db["api_tokens"]  # _id: the SHA-256 of the secret
-        self.owned = {"saved_searches": db["saved_searches"], "dashboards": db["dashboards"]}
+        # Saved searches, dashboards, canned responses: one collection each, one code.
+        self.owned = {kind: db[kind] for kind in OWNED_KINDS}
         self._next_number: int | None = None
         self._numbering = asyncio.Lock()  # the first reservation reads the numbers once
 
@@ -486,7 +488,7 @@ class MongoTicketStore:
             upsert=True,
         )
 
-    # saved searches and dashboards ----------------------------------------------------------
+    # saved searches, dashboards, canned responses ----------------------------------------
     async def owned_items(self, kind: str, owner: str, groups: list[str]) -> list[dict[str, Any]]:
         """One's own, and those shared with one of one's groups (small collections)."""
         query = (
@@ -528,6 +530,11 @@ class MongoTicketStore:
 
     async def upsert_user(self, email: str, fields: dict[str, Any]) -> None:
         await self.users.update_one({"_id": email}, {"$set": fields}, upsert=True)
+
+    async def update_user(self, email: str, fields: dict[str, Any]) -> bool:
+        """Change some fields of a user who exists (no upsert: a look-up by ``_id``)."""
+        result = await self.users.update_one({"_id": email}, {"$set": fields})
+        return result.matched_count == 1
 
     async def ensure_user(self, email: str, now: datetime) -> dict[str, Any]:
         """The user ``email``, created unprivileged if unknown (an unknown sender). A

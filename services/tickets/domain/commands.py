@@ -16,7 +16,7 @@ from services.tickets.domain.custom_fields import CustomFieldDefinition, find_de
 from services.tickets.domain.model import LINK_KINDS, Ticket, Transaction
 from services.tickets.domain.rights import Actor, Grant, has_right, require, roles_of
 from shared.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from shared.events.ticket import NOBODY, MessageInfo
+from shared.events.ticket import NOBODY, AttachmentInfo, MessageInfo
 from shared.mail.addresses import normalize_address
 
 ROLE_FIELDS = {"Requestor": "requestors", "Cc": "ccs", "AdminCc": "admin_ccs"}
@@ -25,11 +25,13 @@ ROLE_FIELDS = {"Requestor": "requestors", "Cc": "ccs", "AdminCc": "admin_ccs"}
 @dataclass(frozen=True)
 class Reply:
     text: str
+    attachments: tuple[AttachmentInfo, ...] = ()  # files stored already, by their hash
 
 
 @dataclass(frozen=True)
 class Comment:
     text: str
+    attachments: tuple[AttachmentInfo, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class Unlink:
 class Forward:
     to: tuple[str, ...]
     text: str = ""  # a note for the recipients; the ticket's history goes with it
+    attachments: tuple[AttachmentInfo, ...] = ()  # files of the note
 
 
 @dataclass(frozen=True)
@@ -192,10 +195,14 @@ def _txn(ticket: Ticket, after: Ticket, ctx: Context, kind: str, **values: objec
     )
 
 
-def _message(ctx: Context, ticket: Ticket, text: str) -> MessageInfo:
-    if not text.strip():
+def _message(
+    ctx: Context, ticket: Ticket, text: str, attachments: tuple[AttachmentInfo, ...] = ()
+) -> MessageInfo:
+    if not text.strip() and not attachments:
         raise InvalidInputError("the message is empty")
-    return MessageInfo(subject=ticket.subject, from_address=ctx.actor.email, text=text)
+    return MessageInfo(
+        subject=ticket.subject, from_address=ctx.actor.email, text=text, attachments=attachments
+    )
 
 
 def decide(ticket: Ticket, command: Command, ctx: Context) -> tuple[Ticket, Transaction]:
@@ -204,7 +211,7 @@ def decide(ticket: Ticket, command: Command, ctx: Context) -> tuple[Ticket, Tran
     if ticket.status == "deleted" and not isinstance(command, SetStatus):
         raise ConflictError(f"ticket #{ticket.id} is deleted: restore it first")
     match command:
-        case Reply(text=text):
+        case Reply(text=text, attachments=files):
             _require(ctx, ticket, "ReplyToTicket")
             is_agent = ctx.actor.privileged or ctx.actor.is_admin
             status = lifecycle.status_after_correspondence(ticket.status, by_agent=is_agent)
@@ -217,14 +224,15 @@ def decide(ticket: Ticket, command: Command, ctx: Context) -> tuple[Ticket, Tran
                 after,
                 ctx,
                 "correspond",
-                message=_message(ctx, ticket, text),
+                message=_message(ctx, ticket, text, files),
                 old_value=ticket.status if changed else None,
                 new_value=status if changed else None,
             )
-        case Comment(text=text):
+        case Comment(text=text, attachments=files):
             _require(ctx, ticket, "CommentOnTicket")
             after = ticket.with_changes(ctx.now)
-            return after, _txn(ticket, after, ctx, "comment", message=_message(ctx, ticket, text))
+            note = _message(ctx, ticket, text, files)
+            return after, _txn(ticket, after, ctx, "comment", message=note)
         case SetStatus(status=status, text=text):
             lifecycle.check_transition(ticket.status, status)
             _require(ctx, ticket, lifecycle.right_for_transition(ticket.status, status))
@@ -336,14 +344,18 @@ def decide(ticket: Ticket, command: Command, ctx: Context) -> tuple[Ticket, Tran
             )
         case Link(kind=kind, target=target) | Unlink(kind=kind, target=target):
             return _link(ticket, command, ctx, kind, target)
-        case Forward(to=to, text=text):
+        case Forward(to=to, text=text, attachments=files):
             _require(ctx, ticket, "ForwardMessage")
             recipients = tuple(dict.fromkeys(normalize_address(a) for a in to))
             if not recipients or any("@" not in a for a in recipients):
                 raise InvalidInputError("forward needs one or more addresses")
             after = ticket.with_changes(ctx.now)
             message = MessageInfo(
-                subject=ticket.subject, from_address=ctx.actor.email, to=recipients, text=text
+                subject=ticket.subject,
+                from_address=ctx.actor.email,
+                to=recipients,
+                text=text,
+                attachments=files,
             )
             return after, _txn(
                 ticket, after, ctx, "forward", new_value=", ".join(recipients), message=message
@@ -465,6 +477,7 @@ class Create:
     ccs: tuple[str, ...] = ()
     admin_ccs: tuple[str, ...] = ()
     custom_fields: tuple[tuple[str, str], ...] = ()
+    attachments: tuple[AttachmentInfo, ...] = ()  # files stored already, by their hash
 
 
 def create(command: Create, ticket_id: int, ctx: Context) -> tuple[Ticket, Transaction]:
@@ -500,7 +513,12 @@ def create(command: Create, ticket_id: int, ctx: Context) -> tuple[Ticket, Trans
         admin_ccs=addresses(command.admin_ccs),
         custom_fields=tuple(fields.items()),
     )
-    message = MessageInfo(subject=subject, from_address=ctx.actor.email, text=command.text)
+    message = MessageInfo(
+        subject=subject,
+        from_address=ctx.actor.email,
+        text=command.text,
+        attachments=command.attachments,
+    )
     txn = Transaction(
         id=ctx.txn_id,
         ticket=ticket_id,
@@ -508,7 +526,7 @@ def create(command: Create, ticket_id: int, ctx: Context) -> tuple[Ticket, Trans
         type="create",
         creator=ctx.actor.email,
         created=ctx.now,
-        message=message if command.text.strip() else None,
+        message=message if command.text.strip() or command.attachments else None,
     )
     return ticket, txn
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from services.tickets.domain.files import describe
 from services.tickets.domain.lifecycle import status_after_correspondence
 from services.tickets.domain.model import Queue, Ticket, Transaction
-from shared.events.ticket import AttachmentInfo, MailFacts, MessageInfo, TextFold
+from shared.events.ticket import MailFacts, MessageInfo, TextFold
 from shared.mail.delivery_reports import DeliveryReport
 from shared.mail.html_sanitizer import sanitize_html
 from shared.mail.parsing import ParsedMail
@@ -38,15 +39,7 @@ def message_info(parsed: ParsedMail) -> MessageInfo:
             TextFold(kind=kind, start=start, end=end)
             for kind, start, end in fold_spans(parsed.text)
         ),
-        attachments=tuple(
-            AttachmentInfo(
-                filename=a.filename,
-                content_type=a.content_type,
-                size=len(a.content),
-                sha256=a.sha256,
-            )
-            for a in parsed.attachments
-        ),
+        attachments=tuple(describe(a) for a in parsed.attachments),
     )
 
 

@@ -46,6 +46,12 @@ class Authenticator:
         """Forget every remembered success (a token was revoked: it stops here at once)."""
         self._cache.clear()
 
+    def forget_user(self, email: str) -> None:
+        """Forget the remembered successes of one user (their details changed: the next
+        request reads them again)."""
+        for digest in [d for d, (_, user) in self._cache.items() if user.email == email]:
+            self._cache.pop(digest, None)
+
     async def _checked(self, secret: str, name: str, payload: dict[str, str]) -> rpc.UserPublic:
         digest = hmac.new(self._key, secret.encode(), hashlib.sha256).digest()
         cached = self._cache.get(digest)

@@ -1,4 +1,6 @@
-"""The signed-in user's own things: home counts, bookmarks, reminders, API tokens."""
+"""The signed-in user's own things: home counts, bookmarks, reminders, API tokens,
+preferences, and what they keep under a name (saved searches, dashboards, canned
+responses)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Path, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.web.api.deps import Authenticator, CurrentUser, Rpc, principal_of
 from shared.messaging import RpcClient
@@ -138,6 +140,36 @@ async def revoke_token(
     return Response(status_code=204)
 
 
+class PreferencesUpdate(BaseModel):
+    """What to change; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: rpc.Language | None = None
+    signature: str | None = Field(default=None, max_length=rpc.MAX_SIGNATURE)
+    home_layout: list[rpc.HomeWidget] | None = Field(default=None, max_length=rpc.MAX_HOME_WIDGETS)
+
+
+@router.get("/preferences", response_model=rpc.UserDetails)
+async def preferences(user: CurrentUser, client: Rpc) -> Any:
+    """Who I am, with my preferences: language, signature, home page layout."""
+    return await client.call(rpc.GET_USER, {"actor": user.email, "email": user.email})
+
+
+@router.put("/preferences", response_model=rpc.UserDetails)
+async def change_preferences(
+    body: PreferencesUpdate, request: Request, user: CurrentUser, client: Rpc
+) -> Any:
+    """Change my language (``fr`` or ``en``), my signature, the boxes of my home page in
+    order (each once); a field left out stays as it is."""
+    changed = await client.call(
+        rpc.USER_PREFERENCES, {"actor": user.email, **body.model_dump(exclude_none=True)}
+    )
+    authenticator: Authenticator = request.app.state.authenticator
+    authenticator.forget_user(user.email)  # the next request reads the new language
+    return changed
+
+
 ItemId = Path(pattern=r"^[0-9a-f]{32}$")
 
 
@@ -149,7 +181,8 @@ async def _owned(
     item_id: str | None = None,
     body: BaseModel | None = None,
 ) -> Any:
-    """Saved searches and dashboards alike: the tickets service keeps them, says who may."""
+    """Saved searches, dashboards and canned responses alike: the tickets service keeps
+    them, says who may."""
     payload: dict[str, Any] = {"actor": user.email, "action": action}
     if item_id is not None:
         payload["id"] = item_id
@@ -159,62 +192,99 @@ async def _owned(
     return found if action == "list" else (found[0] if found else None)
 
 
-@router.get("/saved-searches", response_model=list[rpc.OwnedItem])
-async def saved_searches(user: CurrentUser, client: Rpc) -> Any:
-    """My saved searches, and those shared with my groups."""
-    return await _owned(client, rpc.SAVED_SEARCHES, user, "list")
+def _owned_routes(
+    path: str,
+    rpc_name: str,
+    body_model: type[BaseModel],
+    *,
+    many: str,
+    one: str,
+    create: str,
+    list_doc: str,
+    create_doc: str,
+) -> None:
+    """The five routes of a kind of owned item: list, create, get, replace, delete (named
+    ``many``, ``create``, ``one``, ``replace_<one>``, ``delete_<one>``)."""
+
+    async def list_items(user: CurrentUser, client: Rpc) -> Any:
+        return await _owned(client, rpc_name, user, "list")
+
+    async def create_item(body: BaseModel, user: CurrentUser, client: Rpc) -> Any:
+        return await _owned(client, rpc_name, user, "put", body=body)
+
+    async def get_item(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Any:
+        return await _owned(client, rpc_name, user, "get", item_id)
+
+    async def replace_item(
+        body: BaseModel, user: CurrentUser, client: Rpc, item_id: str = ItemId
+    ) -> Any:
+        return await _owned(client, rpc_name, user, "put", item_id, body)
+
+    async def delete_item(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Response:
+        await _owned(client, rpc_name, user, "delete", item_id)
+        return Response(status_code=204)
+
+    # FastAPI reads the body's model from the annotation: this kind's.
+    create_item.__annotations__["body"] = replace_item.__annotations__["body"] = body_model
+    item = f"{path}/{{item_id}}"
+    add = router.add_api_route
+    add(
+        path,
+        list_items,
+        methods=["GET"],
+        name=many,
+        description=list_doc,
+        response_model=list[rpc.OwnedItem],
+    )
+    add(
+        path,
+        create_item,
+        methods=["POST"],
+        name=create,
+        description=create_doc,
+        response_model=rpc.OwnedItem,
+        status_code=201,
+    )
+    add(item, get_item, methods=["GET"], name=one, response_model=rpc.OwnedItem)
+    add(item, replace_item, methods=["PUT"], name=f"replace_{one}", response_model=rpc.OwnedItem)
+    add(
+        item,
+        delete_item,
+        methods=["DELETE"],
+        name=f"delete_{one}",
+        status_code=204,
+        response_class=Response,
+    )
 
 
-@router.post("/saved-searches", response_model=rpc.OwnedItem, status_code=201)
-async def save_search(body: rpc.SavedSearchBody, user: CurrentUser, client: Rpc) -> Any:
-    """Keep a search under a name: the search bar's ``q``, or an advanced ``condition``."""
-    return await _owned(client, rpc.SAVED_SEARCHES, user, "put", body=body)
-
-
-@router.get("/saved-searches/{item_id}", response_model=rpc.OwnedItem)
-async def saved_search(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Any:
-    return await _owned(client, rpc.SAVED_SEARCHES, user, "get", item_id)
-
-
-@router.put("/saved-searches/{item_id}", response_model=rpc.OwnedItem)
-async def replace_saved_search(
-    body: rpc.SavedSearchBody, user: CurrentUser, client: Rpc, item_id: str = ItemId
-) -> Any:
-    return await _owned(client, rpc.SAVED_SEARCHES, user, "put", item_id, body)
-
-
-@router.delete("/saved-searches/{item_id}", status_code=204, response_class=Response)
-async def delete_saved_search(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Response:
-    await _owned(client, rpc.SAVED_SEARCHES, user, "delete", item_id)
-    return Response(status_code=204)
-
-
-@router.get("/dashboards", response_model=list[rpc.OwnedItem])
-async def dashboards(user: CurrentUser, client: Rpc) -> Any:
-    """My dashboards, and those shared with my groups."""
-    return await _owned(client, rpc.DASHBOARDS, user, "list")
-
-
-@router.post("/dashboards", response_model=rpc.OwnedItem, status_code=201)
-async def create_dashboard(body: rpc.DashboardBody, user: CurrentUser, client: Rpc) -> Any:
-    """Boxes of saved searches and charts (by status, created and resolved per week, time
-    to resolution)."""
-    return await _owned(client, rpc.DASHBOARDS, user, "put", body=body)
-
-
-@router.get("/dashboards/{item_id}", response_model=rpc.OwnedItem)
-async def dashboard(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Any:
-    return await _owned(client, rpc.DASHBOARDS, user, "get", item_id)
-
-
-@router.put("/dashboards/{item_id}", response_model=rpc.OwnedItem)
-async def replace_dashboard(
-    body: rpc.DashboardBody, user: CurrentUser, client: Rpc, item_id: str = ItemId
-) -> Any:
-    return await _owned(client, rpc.DASHBOARDS, user, "put", item_id, body)
-
-
-@router.delete("/dashboards/{item_id}", status_code=204, response_class=Response)
-async def delete_dashboard(user: CurrentUser, client: Rpc, item_id: str = ItemId) -> Response:
-    await _owned(client, rpc.DASHBOARDS, user, "delete", item_id)
-    return Response(status_code=204)
+_owned_routes(
+    "/saved-searches",
+    rpc.SAVED_SEARCHES,
+    rpc.SavedSearchBody,
+    many="saved_searches",
+    one="saved_search",
+    create="save_search",
+    list_doc="My saved searches, and those shared with my groups.",
+    create_doc="Keep a search under a name: the search bar's ``q``, or an advanced ``condition``.",
+)
+_owned_routes(
+    "/dashboards",
+    rpc.DASHBOARDS,
+    rpc.DashboardBody,
+    many="dashboards",
+    one="dashboard",
+    create="create_dashboard",
+    list_doc="My dashboards, and those shared with my groups.",
+    create_doc="Boxes of saved searches and charts (by status, created and resolved per "
+    "week, time to resolution).",
+)
+_owned_routes(
+    "/responses",
+    rpc.RESPONSES,
+    rpc.ResponseBody,
+    many="responses",
+    one="response",
+    create="create_response",
+    list_doc="My canned responses, and those shared with my groups.",
+    create_doc="Keep a text under a name, to put into a reply or a comment.",
+)

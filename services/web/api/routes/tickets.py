@@ -107,6 +107,11 @@ class NewTicket(BaseModel):
     ccs: list[str] = Field(default_factory=list, max_length=50)
     admin_ccs: list[str] = Field(default_factory=list, max_length=50)
     custom_fields: dict[str, str] = Field(default_factory=dict, max_length=50)
+    attachments: list[rpc.NewAttachment] = Field(
+        default_factory=list,
+        max_length=rpc.MAX_NEW_ATTACHMENTS,
+        description="Files of the first message, each in base64 (25 MB in all).",
+    )
 
 
 class TicketAction(BaseModel):
@@ -130,6 +135,12 @@ class TicketAction(BaseModel):
     queue: str | None = Field(default=None, max_length=64)
     due: str | None = Field(default=None, max_length=10)
     starts: str | None = Field(default=None, max_length=10)
+    attachments: list[rpc.NewAttachment] = Field(
+        default_factory=list,
+        max_length=rpc.MAX_NEW_ATTACHMENTS,
+        description="Files sent with a reply, a comment or a forward, each in base64 "
+        "(25 MB in all); a reply or a comment with files may have no text.",
+    )
 
 
 class ActionResult(BaseModel):

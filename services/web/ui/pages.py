@@ -1,0 +1,381 @@
+"""The pages of the agent's day: login, home, a ticket and its actions, a new ticket."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import time
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData, UploadFile
+
+from services.web.api.routes.tickets import INLINE_TYPES, content_disposition
+from services.web.ui import display
+from services.web.ui.session import LANGUAGES, new_session
+from services.web.ui.web import (
+    Page,
+    checked_form,
+    page,
+    render,
+    safe_target,
+    see_other,
+    set_session,
+    ui_of,
+    visitor_session,
+)
+from shared.errors import AuthenticationFailedError, InvalidInputError
+from shared.rpc import search
+from shared.rpc import tickets as rpc
+
+router = APIRouter()
+Viewer = Annotated[Page, Depends(page)]
+Form_ = Annotated[FormData, Depends(checked_form)]
+TicketNumber = Path(ge=1, le=2**53)
+
+HOME_WIDGETS = ("mine", "unowned", "reminders", "bookmarks", "saved_searches", "dashboard")
+REQUESTOR_WIDGETS = ("requests",)
+WIDGET_QUERIES = {
+    "mine": "owner:me status:active",
+    "unowned": "owner:nobody status:active",
+    "requests": "requestor:me",
+}
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+
+
+# --- login, logout, language -------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str = "/") -> Response:
+    ui = ui_of(request)
+    session = visitor_session(request)
+    return render(request, ui, session, "login.html", target=safe_target(next), error="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, form: Form_) -> Response:
+    ui = ui_of(request)
+    session = visitor_session(request)
+    email = str(form.get("email", "")).strip().lower()[:320]
+    password = str(form.get("password", ""))[:1024]
+    target = safe_target(str(form.get("next", "/")))
+    client = request.client.host if request.client else "?"
+    by_address, by_client = [f"email:{email}"], [f"client:{client}"]
+    now = time.monotonic()
+    wait = max(
+        ui.throttle.retry_after(by_address, now), ui.client_throttle.retry_after(by_client, now)
+    )
+    if wait > 0:
+        seconds = int(wait) + 1
+        refused = render(
+            request,
+            ui,
+            session,
+            "login.html",
+            429,
+            target=target,
+            error="login.throttled",
+            seconds=seconds,
+            email=email,
+        )
+        refused.headers["Retry-After"] = str(seconds)
+        return refused
+    try:
+        user = rpc.UserPublic.model_validate(
+            await ui.rpc.call(rpc.AUTHENTICATE, {"email": email, "password": password})
+        )
+    except (AuthenticationFailedError, InvalidInputError):
+        ui.throttle.failed(by_address, now)
+        ui.client_throttle.failed(by_client, now)
+        return render(
+            request,
+            ui,
+            session,
+            "login.html",
+            401,
+            target=target,
+            error="login.failed",
+            email=email,
+        )
+    ui.throttle.succeeded(by_address)
+    fresh = new_session(user.email, user.language or session.language, time.time())
+    response = see_other(target)
+    set_session(response, ui, fresh, request)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, _: Form_) -> Response:
+    response = see_other("/login")
+    response.delete_cookie("guichet_session", path="/")
+    return response
+
+
+@router.post("/language")
+async def language(request: Request, form: Form_) -> Response:
+    """Switch the interface's language (and the user's, for their notifications too)."""
+    ui = ui_of(request)
+    session = visitor_session(request)
+    chosen = str(form.get("language", "fr"))
+    if chosen not in LANGUAGES:
+        chosen = "fr"
+    if session.logged_in:
+        with contextlib.suppress(InvalidInputError):  # the cookie keeps it anyway
+            await ui.rpc.call(rpc.USER_PREFERENCES, {"actor": session.email, "language": chosen})
+        ui.forget_user(session.email)
+    response = see_other(safe_target(str(form.get("next", "/"))))
+    set_session(response, ui, session.with_language(chosen), request)
+    response.set_cookie("guichet_lang", chosen, max_age=31_536_000, samesite="lax", httponly=True)
+    return response
+
+
+# --- home -------------------------------------------------------------------------------
+async def _widgets(p: Page, names: tuple[str, ...]) -> dict[str, Any]:
+    principal = {"email": p.email}
+
+    async def load(name: str) -> Any:
+        if name in WIDGET_QUERIES:
+            return await p.call(
+                search.SEARCH_TICKETS,
+                {"principal": principal, "q": WIDGET_QUERIES[name], "limit": 15},
+            )
+        if name == "reminders":
+            return await p.call(rpc.REMINDERS, {"actor": p.email, "action": "list"})
+        if name == "bookmarks":
+            return await p.call(rpc.BOOKMARKS, {"actor": p.email, "action": "list"})
+        if name == "saved_searches":
+            return await p.call(rpc.SAVED_SEARCHES, {"actor": p.email, "action": "list"})
+        if name == "dashboard":
+            return await p.call(
+                search.SEARCH_AGGREGATE, {"principal": principal, "q": "status:active", "weeks": 4}
+            )
+        return None
+
+    loaded = await asyncio.gather(*(load(n) for n in names))
+    return dict(zip(names, loaded, strict=True))
+
+
+def home_layout(p: Page) -> tuple[str, ...]:
+    allowed = HOME_WIDGETS + REQUESTOR_WIDGETS if p.agent else REQUESTOR_WIDGETS
+    chosen = tuple(w for w in getattr(p.user, "home_layout", ()) if w in allowed)
+    return chosen or (HOME_WIDGETS if p.agent else REQUESTOR_WIDGETS)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(p: Viewer) -> Response:
+    layout = home_layout(p)
+    return p.render("home.html", layout=layout, widgets=await _widgets(p, layout))
+
+
+@router.get("/home/widgets", response_class=HTMLResponse)
+async def home_widgets(p: Viewer) -> Response:
+    """The widgets alone, fetched again by the page when something changes (live)."""
+    layout = home_layout(p)
+    return p.render("home_widgets.html", layout=layout, widgets=await _widgets(p, layout))
+
+
+@router.post("/home/layout")
+async def save_layout(p: Viewer, form: Form_) -> Response:
+    allowed = HOME_WIDGETS + REQUESTOR_WIDGETS
+    chosen = [w for w in form.getlist("widget") if isinstance(w, str) and w in allowed]
+    await p.call(
+        rpc.USER_PREFERENCES, {"actor": p.email, "home_layout": list(dict.fromkeys(chosen))}
+    )
+    p.ui.forget_user(p.email)
+    return see_other("/")
+
+
+# --- a ticket ---------------------------------------------------------------------------
+async def _ticket_context(p: Page, ticket_id: int) -> dict[str, Any]:
+    ticket, history, bookmarks = await asyncio.gather(
+        p.call(rpc.GET_TICKET, {"actor": p.email, "id": ticket_id}),
+        p.call(rpc.GET_HISTORY, {"actor": p.email, "id": ticket_id}),
+        p.call(rpc.BOOKMARKS, {"actor": p.email, "action": "list"}),
+    )
+    return {
+        "ticket": ticket,
+        "history": [_shown(txn, p) for txn in history],
+        "bookmarked": ticket_id in _bookmark_ids(bookmarks),
+    }
+
+
+def _bookmark_ids(bookmarks: Any) -> set[int]:
+    items = bookmarks.get("tickets", bookmarks) if isinstance(bookmarks, dict) else bookmarks
+    ids = set()
+    for item in items or []:
+        ids.add(int(item["id"] if isinstance(item, dict) else item))
+    return ids
+
+
+def _shown(txn: dict[str, Any], p: Page) -> dict[str, Any]:
+    """A transaction as the history shows it: its text in folds, its HTML made inert."""
+    message = txn.get("message") or {}
+    text = message.get("text") or txn.get("text") or ""
+    blocked = p.t("ticket.image_blocked")
+    return {
+        **txn,
+        "segments": display.text_segments(text, message.get("folds") or ()),
+        "safe_html": display.safe_html(message["html"], blocked) if message.get("html") else "",
+        "attachments": message.get("attachments") or (),
+        "private": txn["type"] == "comment",
+        "line": display.history_line(txn, p.t),
+    }
+
+
+@router.get("/t/{ticket_id}", response_class=HTMLResponse)
+async def ticket_page(p: Viewer, ticket_id: int = TicketNumber) -> Response:
+    context = await _ticket_context(p, ticket_id)
+    responses: Any = []
+    if p.agent:
+        responses = await p.call(rpc.RESPONSES, {"actor": p.email, "action": "list"})
+    return p.render("ticket.html", responses=responses, compose_id=uuid.uuid4().hex, **context)
+
+
+@router.get("/t/{ticket_id}/history", response_class=HTMLResponse)
+async def ticket_history(p: Viewer, ticket_id: int = TicketNumber) -> Response:
+    """The history alone, fetched again by the page when the ticket changes (live)."""
+    return p.render("ticket_history.html", **await _ticket_context(p, ticket_id))
+
+
+async def _uploads(form: FormData) -> list[dict[str, str]]:
+    files, total = [], 0
+    for item in form.getlist("files"):
+        if not isinstance(item, UploadFile) or not item.filename:
+            continue
+        content = await item.read(MAX_UPLOAD_BYTES + 1)
+        total += len(content)
+        if total > MAX_UPLOAD_BYTES:
+            raise InvalidInputError("attachments larger than 25 MB in all")
+        files.append(
+            {
+                "filename": item.filename,
+                "content_type": item.content_type or "application/octet-stream",
+                "content_b64": base64.b64encode(content).decode(),
+            }
+        )
+    return files
+
+
+def _addresses(value: str) -> list[str]:
+    return [a.strip() for a in value.replace(";", ",").split(",") if a.strip()]
+
+
+STATUS_ACTIONS = {
+    "resolve": "resolved",
+    "reject": "rejected",
+    "stall": "stalled",
+    "open": "open",
+    "delete": "deleted",
+}
+
+
+@router.post("/t/{ticket_id}/act")
+async def act(p: Viewer, form: Form_, ticket_id: int = TicketNumber) -> Response:
+    """Every action of the ticket page, one form each; each posted form acts once (its
+    hidden command id makes a double submission a no-op)."""
+    action = str(form.get("action", ""))
+    command_id = str(form.get("command_id") or f"web-{uuid.uuid4()}")[:100]
+    base = {"actor": p.email, "ticket": ticket_id}
+    commands: list[dict[str, Any]] = []
+    if action in ("reply", "comment", "forward"):
+        text = str(form.get("text", ""))
+        command: dict[str, Any] = {**base, "action": action, "text": text}
+        if files := await _uploads(form):
+            command["attachments"] = files
+        if action == "forward":
+            command["to"] = _addresses(str(form.get("to", "")))
+        commands.append(command)
+        if action == "reply":
+            for address in _addresses(str(form.get("also_cc", ""))):
+                commands.append({**base, "action": "add_watcher", "role": "Cc", "email": address})
+    elif action in STATUS_ACTIONS:
+        commands.append({**base, "action": "set_status", "status": STATUS_ACTIONS[action]})
+    elif action in ("take", "steal", "untake"):
+        commands.append({**base, "action": action})
+    elif action == "assign":
+        commands.append({**base, "action": "assign", "owner": str(form.get("owner", ""))})
+    elif action in ("add_watcher", "remove_watcher"):
+        commands.append(
+            {
+                **base,
+                "action": action,
+                "role": str(form.get("role", "Cc")),
+                "email": str(form.get("email", "")).strip(),
+            }
+        )
+    elif action == "set_priority":
+        commands.append({**base, "action": action, "priority": int(str(form.get("priority") or 0))})
+    elif action in ("bookmark", "unbookmark"):
+        await p.call(
+            rpc.BOOKMARKS,
+            {
+                "actor": p.email,
+                "action": "add" if action == "bookmark" else "remove",
+                "ticket": ticket_id,
+            },
+        )
+    elif action == "reminder":
+        await p.call(
+            rpc.REMINDERS,
+            {
+                "actor": p.email,
+                "action": "add",
+                "ticket": ticket_id,
+                "subject": str(form.get("subject", ""))[:200],
+                "due": str(form.get("due", "")),
+            },
+        )
+    else:
+        raise InvalidInputError(f"unknown action {action[:40]!r}")
+    for n, command in enumerate(commands):
+        await p.call(rpc.TICKET_COMMAND, {**command, "command_id": f"{command_id}.{n}"})
+    return see_other(f"/t/{ticket_id}#history")
+
+
+@router.get("/t/{ticket_id}/files/{sha256}")
+async def attachment(
+    p: Viewer, ticket_id: int = TicketNumber, sha256: str = Path(pattern=r"^[0-9a-f]{64}$")
+) -> Response:
+    found = rpc.AttachmentContent.model_validate(
+        await p.call(rpc.GET_ATTACHMENT, {"actor": p.email, "sha256": sha256, "ticket": ticket_id})
+    )
+    content_type = found.content_type.split(";")[0].strip().lower() or "application/octet-stream"
+    inline = content_type in INLINE_TYPES and p.request.query_params.get("download") is None
+    return Response(
+        base64.b64decode(found.content_b64),
+        media_type=content_type if content_type in INLINE_TYPES else "application/octet-stream",
+        headers={
+            "Content-Disposition": content_disposition(found.filename, inline=inline),
+            # A sandbox would also stop the browser's own PDF viewer; a PDF's scripts run
+            # in that viewer, never in our origin.
+            "Content-Security-Policy": "default-src 'none'"
+            + ("" if content_type == "application/pdf" else "; sandbox"),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+# --- a new ticket -----------------------------------------------------------------------
+@router.get("/new", response_class=HTMLResponse)
+async def new_form(p: Viewer) -> Response:
+    queues = await p.call(rpc.LIST_QUEUES, {"actor": p.email})
+    return p.render("new.html", queues=queues, compose_id=uuid.uuid4().hex)
+
+
+@router.post("/new")
+async def create(p: Viewer, form: Form_) -> Response:
+    payload: dict[str, Any] = {
+        "command_id": str(form.get("command_id") or f"web-{uuid.uuid4()}")[:100],
+        "actor": p.email,
+        "queue": str(form.get("queue", "")),
+        "subject": str(form.get("subject", "")).strip(),
+        "text": str(form.get("text", "")),
+        "requestors": _addresses(str(form.get("requestors", ""))) or [p.email],
+    }
+    if files := await _uploads(form):
+        payload["attachments"] = files
+    result = await p.call(rpc.CREATE_TICKET, payload)
+    return see_other(f"/t/{result['ticket']['id']}")
