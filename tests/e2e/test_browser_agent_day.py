@@ -52,6 +52,15 @@ def test_the_agents_day_in_the_browser(api: httpx.Client) -> None:
         page.click("#action-take")
         expect(page.locator("#ticket-owner")).to_have_text(ADMIN[0])
 
+        # The purchase-request number in its custom field, and a link to another ticket.
+        page.fill("#edit-fields input[name='cf:DEM LOG']", f"4{tag[:5]}")
+        page.click("#save-fields")
+        expect(page.locator("#edit-fields input[name='cf:DEM LOG']")).to_have_value(f"4{tag[:5]}")
+        page.select_option("#link-kind", "RefersTo")  # (DependsOn would block resolving)
+        page.fill("#link-target", "1")
+        page.click("#add-link button[type=submit]")
+        expect(page.locator("#links")).to_contain_text("#1")
+
         # Reply with the canned response: the requestor's copy lands in the catcher.
         page.select_option("#canned", label=f"Accusé {tag}")
         expect(page.locator("#text")).to_have_value(re.compile(tag))
@@ -99,8 +108,12 @@ def test_the_agents_day_in_the_browser(api: httpx.Client) -> None:
             return page.locator("table.results tbody tr").count() > 0
 
         wait_until(found_in_browser, 30, "the PDF's word found", interval=1)
+        assert f"Devis {tag}" in page.locator("table.results").inner_text()
         expect(page.locator("table.results")).to_contain_text("devis.pdf")
         shot(page, "06-search-pdf")
+        page.goto(f"{WEB}/search?q=cf.DEM_LOG:4{tag[:5]}")  # the field, typed as a token
+        expect(page.locator("#search-total")).to_contain_text("1 ")
+        expect(page.locator("table.results")).to_contain_text(f"Demande de devis {tag}")
         page.goto(f"{WEB}/archive?text={reference}")
         expect(page.locator("table.archive")).to_contain_text("devis.pdf")
         shot(page, "07-archive")

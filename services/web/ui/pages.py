@@ -228,9 +228,21 @@ def _shown(txn: dict[str, Any], p: Page) -> dict[str, Any]:
 async def ticket_page(p: Viewer, ticket_id: int = TicketNumber) -> Response:
     context = await _ticket_context(p, ticket_id)
     responses: Any = []
+    queues: list[dict[str, Any]] = []
     if p.agent:
-        responses = await p.call(rpc.RESPONSES, {"actor": p.email, "action": "list"})
-    return p.render("ticket.html", responses=responses, compose_id=uuid.uuid4().hex, **context)
+        responses, queues = await asyncio.gather(
+            p.call(rpc.RESPONSES, {"actor": p.email, "action": "list"}),
+            p.call(rpc.LIST_QUEUES, {"actor": p.email}),
+        )
+    queue = next((q for q in queues if q["name"] == context["ticket"]["queue"]), None)
+    return p.render(
+        "ticket.html",
+        responses=responses,
+        queues=queues,
+        custom_fields=queue["custom_fields"] if queue else [],
+        compose_id=uuid.uuid4().hex,
+        **context,
+    )
 
 
 @router.get("/t/{ticket_id}/history", response_class=HTMLResponse)
@@ -305,8 +317,15 @@ async def act(p: Viewer, form: Form_, ticket_id: int = TicketNumber) -> Response
                 "email": str(form.get("email", "")).strip(),
             }
         )
-    elif action == "set_priority":
-        commands.append({**base, "action": action, "priority": int(str(form.get("priority") or 0))})
+    elif action == "set_fields":
+        commands.extend(_field_changes(base, form))
+    elif action in ("link", "unlink"):
+        target = str(form.get("target", "")).lstrip("#")
+        if not target.isdigit():
+            raise InvalidInputError("a link needs a ticket number")
+        commands.append(
+            {**base, "action": action, "link": str(form.get("link", "")), "target": int(target)}
+        )
     elif action in ("bookmark", "unbookmark"):
         await p.call(
             rpc.BOOKMARKS,
@@ -332,6 +351,35 @@ async def act(p: Viewer, form: Form_, ticket_id: int = TicketNumber) -> Response
     for n, command in enumerate(commands):
         await p.call(rpc.TICKET_COMMAND, {**command, "command_id": f"{command_id}.{n}"})
     return see_other(f"/t/{ticket_id}#history")
+
+
+def _field_changes(base: dict[str, Any], form: FormData) -> list[dict[str, Any]]:
+    """The commands of the ticket's edit form: one for each field whose value changed
+    (the form sends each field's value as shown, ``was_<field>``, beside the new one)."""
+    changed = [
+        name
+        for name in ("subject", "priority", "due", "queue")
+        if name in form and str(form.get(name, "")).strip() != str(form.get(f"was_{name}", ""))
+    ]
+    commands: list[dict[str, Any]] = []
+    for name in changed:
+        value = str(form.get(name, "")).strip()
+        if name == "priority":
+            if not value.lstrip("-").isdigit():
+                raise InvalidInputError("the priority is a number")
+            commands.append({**base, "action": "set_priority", "priority": int(value)})
+        elif name == "queue":
+            commands.append({**base, "action": "move", "queue": value})
+        else:
+            commands.append({**base, "action": f"set_{name}", name: value})
+    for key in form:
+        if key.startswith("cf:"):
+            value = str(form.get(key, "")).strip()
+            if value != str(form.get(f"was_{key}", "")):
+                commands.append(
+                    {**base, "action": "set_custom_field", "field": key[3:], "value": value}
+                )
+    return commands
 
 
 @router.get("/t/{ticket_id}/files/{sha256}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from services.web.api.deps import CurrentUser, Rpc
@@ -119,6 +119,34 @@ async def reset_template(
         notify.RESET_TEMPLATE,
         {"actor": user.email, "queue": name, "template": template, "language": language},
     )
+
+
+class UsersPublic(BaseModel):
+    data: list[rpc.UserDetails]
+    count: int
+
+
+@router.get("/users", response_model=UsersPublic)
+async def users(
+    user: CurrentUser,
+    client: Rpc,
+    q: str | None = Query(None, max_length=320),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> Any:
+    """Users by address, those whose address or name holds ``q`` (case and accents aside);
+    ``count`` is the total matching (system administrators)."""
+    found = await client.call(
+        rpc.LIST_USERS, {"actor": user.email, "q": q, "limit": limit, "offset": offset}
+    )
+    return {"data": found["items"], "count": found["total"]}
+
+
+@router.get("/groups", response_model=list[rpc.GroupPublic])
+async def groups(user: CurrentUser, client: Rpc) -> Any:
+    """Every group users are in, with its members (system administrators). A group is
+    named on its members (``groups`` of PUT /users/{email}): it exists while one has it."""
+    return await client.call(rpc.GROUPS, {"actor": user.email})
 
 
 @router.get("/users/{email}", response_model=rpc.UserDetails)
