@@ -107,7 +107,7 @@ async def advanced_search(
 @router.get("/search/saved/{item_id}", response_class=HTMLResponse)
 async def saved_search(p: Viewer, item_id: str = FastPath(pattern=r"^[0-9a-f]{32}$")) -> Response:
     """A saved search, run: a quick one goes to the search page, an advanced one is shown."""
-    item = await p.call(rpc.SAVED_SEARCHES, {"actor": p.email, "action": "get", "id": item_id})
+    item = await p.owned(rpc.SAVED_SEARCHES, "get", item_id)
     body = item["body"]
     if body.get("q"):
         return see_other(f"/search?q={_quoted(body['q'])}")
@@ -164,7 +164,7 @@ async def save_search(p: Viewer, form: Form_) -> Response:
         body["condition"] = condition
     else:
         body["q"] = q
-    await p.call(rpc.SAVED_SEARCHES, {"actor": p.email, "action": "put", "body": body})
+    await p.owned(rpc.SAVED_SEARCHES, "put", body=body)
     return see_other(f"/search?q={_quoted(q)}" if q else "/")
 
 
@@ -228,8 +228,8 @@ async def _aggregate(p: Page, q: str = "", condition: Any = None) -> dict[str, A
 async def dashboards(p: Viewer, q: str = Query("", max_length=1000)) -> Response:
     """Charts over every ticket one may see (or a search), the saved dashboards, and the
     form that makes a new one from saved searches."""
-    saved = await p.call(rpc.SAVED_SEARCHES, {"actor": p.email, "action": "list"})
-    boards = await p.call(rpc.DASHBOARDS, {"actor": p.email, "action": "list"})
+    saved = await p.owned(rpc.SAVED_SEARCHES, "list")
+    boards = await p.owned(rpc.DASHBOARDS, "list")
     return p.render(
         "dashboards.html",
         q=q,
@@ -252,19 +252,17 @@ async def create_dashboard(p: Viewer, form: Form_) -> Response:
         "widgets": widgets,
         "shared_with_groups": form.get("shared") == "on",
     }
-    item = await p.call(rpc.DASHBOARDS, {"actor": p.email, "action": "put", "body": body})
+    item = await p.owned(rpc.DASHBOARDS, "put", body=body)
     return see_other(f"/dashboards/{item['id']}")
 
 
 @router.get("/dashboards/{item_id}", response_class=HTMLResponse)
 async def dashboard(p: Viewer, item_id: str = FastPath(pattern=r"^[0-9a-f]{32}$")) -> Response:
     """A saved dashboard: each box a saved search's tickets, its count, or one of its charts."""
-    board = await p.call(rpc.DASHBOARDS, {"actor": p.email, "action": "get", "id": item_id})
+    board = await p.owned(rpc.DASHBOARDS, "get", item_id)
     boxes = []
     for widget in board["body"].get("widgets", []):
-        found = await p.call(
-            rpc.SAVED_SEARCHES, {"actor": p.email, "action": "get", "id": widget["saved_search"]}
-        )
+        found = await p.owned(rpc.SAVED_SEARCHES, "get", widget["saved_search"])
         body = found["body"]
         box: dict[str, Any] = {"kind": widget["kind"], "title": widget.get("title") or body["name"]}
         if widget["kind"] == "search":

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from services.web.api.routes.tickets import INLINE_TYPES, content_disposition
+from services.web.files import file_response
 from services.web.ui import display
 from services.web.ui.session import LANGUAGES, new_session
 from services.web.ui.web import (
@@ -146,7 +146,7 @@ async def _widgets(p: Page, names: tuple[str, ...]) -> dict[str, Any]:
         if name == "bookmarks":
             return await p.call(rpc.BOOKMARKS, {"actor": p.email, "action": "list"})
         if name == "saved_searches":
-            return await p.call(rpc.SAVED_SEARCHES, {"actor": p.email, "action": "list"})
+            return await p.owned(rpc.SAVED_SEARCHES, "list")
         if name == "dashboard":
             return await p.call(
                 search.SEARCH_AGGREGATE, {"principal": principal, "q": "status:active", "weeks": 4}
@@ -180,11 +180,17 @@ async def home_widgets(p: Viewer) -> Response:
 async def save_layout(p: Viewer, form: Form_) -> Response:
     allowed = HOME_WIDGETS + REQUESTOR_WIDGETS
     chosen = [w for w in form.getlist("widget") if isinstance(w, str) and w in allowed]
+    chosen.sort(key=lambda w: _position(form.get(f"position_{w}"), allowed.index(w)))
     await p.call(
         rpc.USER_PREFERENCES, {"actor": p.email, "home_layout": list(dict.fromkeys(chosen))}
     )
     p.ui.forget_user(p.email)
     return see_other("/")
+
+
+def _position(value: object, default: int) -> int:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else 100 + default
 
 
 # --- a ticket ---------------------------------------------------------------------------
@@ -231,7 +237,7 @@ async def ticket_page(p: Viewer, ticket_id: int = TicketNumber) -> Response:
     queues: list[dict[str, Any]] = []
     if p.agent:
         responses, queues = await asyncio.gather(
-            p.call(rpc.RESPONSES, {"actor": p.email, "action": "list"}),
+            p.owned(rpc.RESPONSES, "list"),
             p.call(rpc.LIST_QUEUES, {"actor": p.email}),
         )
     queue = next((q for q in queues if q["name"] == context["ticket"]["queue"]), None)
@@ -386,24 +392,8 @@ def _field_changes(base: dict[str, Any], form: FormData) -> list[dict[str, Any]]
 async def attachment(
     p: Viewer, ticket_id: int = TicketNumber, sha256: str = Path(pattern=r"^[0-9a-f]{64}$")
 ) -> Response:
-    found = rpc.AttachmentContent.model_validate(
-        await p.call(rpc.GET_ATTACHMENT, {"actor": p.email, "sha256": sha256, "ticket": ticket_id})
-    )
-    content_type = found.content_type.split(";")[0].strip().lower() or "application/octet-stream"
-    inline = content_type in INLINE_TYPES and p.request.query_params.get("download") is None
-    return Response(
-        base64.b64decode(found.content_b64),
-        media_type=content_type if content_type in INLINE_TYPES else "application/octet-stream",
-        headers={
-            "Content-Disposition": content_disposition(found.filename, inline=inline),
-            # A sandbox would also stop the browser's own PDF viewer; a PDF's scripts run
-            # in that viewer, never in our origin.
-            "Content-Security-Policy": "default-src 'none'"
-            + ("" if content_type == "application/pdf" else "; sandbox"),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=3600",
-        },
-    )
+    download = p.request.query_params.get("download") is not None
+    return await file_response(p.ui.rpc, p.email, ticket_id, sha256, download=download)
 
 
 # --- a new ticket -----------------------------------------------------------------------

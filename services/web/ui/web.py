@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
+from services.web.owned import owned
 from services.web.ui.i18n import translator
 from services.web.ui.session import (
     COOKIE_NAME,
@@ -121,6 +122,12 @@ class Page:
 
     async def call(self, name: str, payload: dict[str, Any]) -> Any:
         return await self.ui.rpc.call(name, payload)
+
+    async def owned(
+        self, name: str, action: str, item_id: str | None = None, body: Any = None
+    ) -> Any:
+        """One's saved searches, dashboards or canned responses (``list``, ``get``…)."""
+        return await owned(self.ui.rpc, name, self.email, action, item_id, body)
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         return render(

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.web.api.deps import Authenticator, CurrentUser, Rpc, principal_of
+from services.web.owned import owned
 from shared.messaging import RpcClient
 from shared.rpc import search
 from shared.rpc import tickets as rpc
@@ -183,13 +184,8 @@ async def _owned(
 ) -> Any:
     """Saved searches, dashboards and canned responses alike: the tickets service keeps
     them, says who may."""
-    payload: dict[str, Any] = {"actor": user.email, "action": action}
-    if item_id is not None:
-        payload["id"] = item_id
-    if body is not None:
-        payload["body"] = body.model_dump(mode="json")
-    found = await client.call(rpc_name, payload)
-    return found if action == "list" else (found[0] if found else None)
+    dumped = body.model_dump(mode="json") if body is not None else None
+    return await owned(client, rpc_name, user.email, action, item_id, dumped)
 
 
 def _owned_routes(

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from services.web.api.deps import CurrentUser, Rpc
+from services.web.files import file_response
 from shared.rpc import tickets as rpc
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -94,9 +93,16 @@ async def get_ticket(user: CurrentUser, client: Rpc, ticket_id: int = TicketId) 
 
 
 @router.get("/{ticket_id}/history", response_model=HistoryPublic)
-async def get_history(user: CurrentUser, client: Rpc, ticket_id: int = TicketId) -> Any:
+async def get_history(
+    user: CurrentUser,
+    client: Rpc,
+    ticket_id: int = TicketId,
+    limit: int = Query(500, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> Any:
+    """The ticket's transactions, oldest first; ``count`` is how many there are in all."""
     items = await client.call(rpc.GET_HISTORY, {"actor": user.email, "id": ticket_id})
-    return {"data": items, "count": len(items)}
+    return {"data": items[offset : offset + limit], "count": len(items)}
 
 
 class NewTicket(BaseModel):
@@ -183,21 +189,6 @@ async def act(
     return await client.call(rpc.TICKET_COMMAND, command)
 
 
-# What a browser may show inline; anything else downloads (an HTML or SVG file from a
-# supplier must never run in our origin).
-INLINE_TYPES = frozenset(
-    {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain"}
-)
-
-
-def content_disposition(filename: str, *, inline: bool) -> str:
-    """RFC 6266: an ASCII fallback and the UTF-8 name, nothing that breaks the header."""
-    cleaned = "".join(c for c in filename if c.isprintable() and c not in '\\"/').strip() or "file"
-    ascii_name = cleaned.encode("ascii", "replace").decode().replace("?", "_")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(cleaned, safe='')}"
-
-
 @router.get(
     "/{ticket_id}/attachments/{sha256}",
     response_class=Response,
@@ -210,22 +201,4 @@ async def download(
     sha256: str = Path(pattern=r"^[0-9a-f]{64}$"),
 ) -> Response:
     """A file of the ticket, with its own type; shown inline only when that is safe."""
-    found = rpc.AttachmentContent.model_validate(
-        await client.call(
-            rpc.GET_ATTACHMENT, {"actor": user.email, "sha256": sha256, "ticket": ticket_id}
-        )
-    )
-    content_type = found.content_type.split(";")[0].strip().lower() or "application/octet-stream"
-    inline = content_type in INLINE_TYPES
-    if not inline:
-        content_type = "application/octet-stream"
-    return Response(
-        base64.b64decode(found.content_b64),
-        media_type=content_type,
-        headers={
-            "Content-Disposition": content_disposition(found.filename, inline=inline),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=3600",
-        },
-    )
+    return await file_response(client, user.email, ticket_id, sha256)
