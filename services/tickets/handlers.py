@@ -102,6 +102,16 @@ def register(
         (rpc.LIST_QUEUES, _endpoint(rpc.ActorOnly, call("queues")), "The queues one may see."),
         (rpc.GET_USER, _endpoint(rpc.UserRef, call("get_user")), "A user (oneself, or admin)."),
         (
+            rpc.LIST_USERS,
+            _endpoint(rpc.ListUsers, call("list_users")),
+            "A page of users, found by a piece of their address or name (administrators).",
+        ),
+        (
+            rpc.GROUPS,
+            _endpoint(rpc.ActorOnly, call("groups")),
+            "Every group users name, with its members (administrators).",
+        ),
+        (
             rpc.USER_PREFERENCES,
             _endpoint(rpc.PreferencesChange, call("preferences")),
             "A user changes their own language, signature and home layout.",

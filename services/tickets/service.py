@@ -27,6 +27,7 @@ from services.tickets.adapters.mongo_store import MongoTicketStore, ticket_from_
 from services.tickets.adapters.passwords import hash_password, verify_password
 from services.tickets.domain import commands
 from services.tickets.domain.custom_fields import CustomFieldDefinition
+from services.tickets.domain.directory import members_by_group, user_matches
 from services.tickets.domain.files import describe, read_new_attachments
 from services.tickets.domain.lifecycle import LinkedTicket
 from services.tickets.domain.mail_commands import (
@@ -1465,6 +1466,34 @@ class TicketService:
         if user is None:
             raise NotFoundError(f"no user {email}")
         return _user_details(user)
+
+    async def list_users(self, request: rpc.ListUsers) -> dict[str, Any]:
+        """A page of users by address, those whose address or name holds ``q``
+        (administrators). It reads every user (see ``users_all``): an administration page
+        over a small collection, not a path mail or search takes."""
+        require_admin(await self.actor(request.actor))
+        found = sorted(
+            (
+                u
+                for u in await self._store.users_all()
+                if user_matches(request.q, u["_id"], u.get("name") or "")
+            ),
+            key=lambda u: str(u["_id"]),
+        )
+        shown = found[request.offset : request.offset + request.limit]
+        return rpc.UserList.model_validate(
+            {"total": len(found), "items": [_user_details(u) for u in shown]}
+        ).model_dump()
+
+    async def groups(self, request: rpc.ActorOnly) -> list[dict[str, Any]]:
+        """Every group a user names, with its members (administrators; a scan of the users,
+        as ``list_users``)."""
+        require_admin(await self.actor(request.actor))
+        by_group = members_by_group(await self._store.memberships())
+        return [
+            rpc.GroupPublic(name=name, members=tuple(members)).model_dump()
+            for name, members in by_group.items()
+        ]
 
     async def preferences(self, cmd: rpc.PreferencesChange) -> dict[str, Any]:
         """A user changes their own preferences (language, signature, home layout)."""

@@ -21,6 +21,8 @@ GET_ATTACHMENT = "tickets.attachment"
 AUTHENTICATE = "tickets.users.authenticate"
 API_TOKENS = "tickets.users.tokens"
 GET_USER = "tickets.users.get"
+LIST_USERS = "tickets.users.list"
+GROUPS = "tickets.groups"
 SAVED_SEARCHES = "tickets.saved_searches"
 DASHBOARDS = "tickets.dashboards"
 RESPONSES = "tickets.responses"
@@ -235,6 +237,30 @@ class UserDetails(_Model):
     has_password: bool = False
     signature: str = ""  # put under one's messages by the web interface
     home_layout: tuple[str, ...] = ()  # the home page's boxes, in order; empty: the default
+
+
+class ListUsers(_Model):
+    """A page of users, by address (administrators): those whose address or name holds
+    ``q`` (case and accents aside), or all."""
+
+    actor: str = Field(min_length=1)
+    q: str | None = Field(default=None, max_length=320)
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class UserList(_Model):
+    """``total`` users match; ``items`` are those of the page asked."""
+
+    total: int
+    items: tuple[UserDetails, ...]
+
+
+class GroupPublic(_Model):
+    """A group, as its members name it (groups live on the users: ``UserDetails.groups``)."""
+
+    name: str
+    members: tuple[str, ...]
 
 
 HomeWidget = Literal[

@@ -423,6 +423,24 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         signature="Marc Lefebvre\nService achats — poste 4127",
         home_layout=("mine", "reminders", "unowned", "saved_searches"),
     ),
+    rpc_tickets.ListUsers: lambda: rpc_tickets.ListUsers(
+        actor=_ACTOR, q="lefeb", limit=20, offset=40
+    ),
+    rpc_tickets.UserList: lambda: rpc_tickets.UserList(
+        total=41,
+        items=(
+            rpc_tickets.UserDetails(
+                email=_ACTOR,
+                name="Marc Lefebvre",
+                privileged=True,
+                groups=("acheteurs",),
+                has_password=True,
+            ),
+        ),
+    ),
+    rpc_tickets.GroupPublic: lambda: rpc_tickets.GroupPublic(
+        name="acheteurs", members=(_ACTOR, "sophie.martin@example.org")
+    ),
     rpc_tickets.PreferencesChange: lambda: rpc_tickets.PreferencesChange(
         actor=_ACTOR,
         language="en",

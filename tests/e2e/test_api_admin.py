@@ -100,3 +100,54 @@ def test_users_rights_and_groups(api: httpx.Client) -> None:
         assert agent.get("/api/v1/rights").status_code == 403
         assert agent.post("/api/v1/rights", json={**right, "queue": None}).status_code == 403
         assert agent.put(f"/api/v1/users/{email}", json={"is_admin": True}).status_code == 403
+
+
+def test_users_are_searched_and_paged_for_administrators(api: httpx.Client) -> None:
+    tag = uuid.uuid4().hex[:8]
+    emails = [f"{letter}-{tag}@example.org" for letter in "cab"]
+    for email in emails:
+        put = api.put(f"/api/v1/users/{email}", json={"name": f"Zoé {tag}", "groups": ["g"]})
+        assert put.status_code == 200, put.text
+
+    first = api.get("/api/v1/users", params={"q": tag, "limit": 2})
+    assert first.status_code == 200, first.text
+    assert first.json()["count"] == 3
+    assert [u["email"] for u in first.json()["data"]] == sorted(emails)[:2]  # by address
+    rest = api.get("/api/v1/users", params={"q": tag, "limit": 2, "offset": 2}).json()
+    assert [u["email"] for u in rest["data"]] == sorted(emails)[2:]
+    by_name = api.get("/api/v1/users", params={"q": f"ZOE {tag}"}).json()  # case, accents
+    assert by_name["count"] == 3 and by_name["data"][0]["name"] == f"Zoé {tag}"
+    assert api.get("/api/v1/users", params={"q": f"none-{tag}"}).json() == {"data": [], "count": 0}
+    assert api.get("/api/v1/users").json()["count"] >= 4  # every user: the admin and these
+
+    for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}, {"q": "x" * 321}):
+        refused = api.get("/api/v1/users", params=bad)
+        assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM, bad
+
+
+def test_groups_list_their_members_for_administrators(api: httpx.Client) -> None:
+    group = f"g{uuid.uuid4().hex[:8]}"
+    members = sorted(f"m{i}-{group}@example.org" for i in range(2))
+    for email in members:
+        assert api.put(f"/api/v1/users/{email}", json={"groups": [group]}).status_code == 200
+    listed = api.get("/api/v1/groups")
+    assert listed.status_code == 200
+    groups = {g["name"]: g["members"] for g in listed.json()}
+    assert groups[group] == members
+    assert list(groups) == sorted(groups)
+
+    assert api.put(f"/api/v1/users/{members[0]}", json={"groups": []}).status_code == 200
+    groups = {g["name"]: g["members"] for g in api.get("/api/v1/groups").json()}
+    assert groups[group] == members[1:]
+
+
+def test_users_and_groups_are_refused_to_strangers_and_agents() -> None:
+    with httpx.Client(base_url=WEB, timeout=15) as anonymous:
+        for url in ("/api/v1/users", "/api/v1/groups"):
+            refused = anonymous.get(url)
+            assert refused.status_code == 401 and refused.headers["content-type"] == PROBLEM
+    email, password = user_with_password(privileged=True)
+    with httpx.Client(base_url=WEB, auth=(email, password), timeout=15) as agent:
+        for url in ("/api/v1/users", "/api/v1/users?q=admin", "/api/v1/groups"):
+            refused = agent.get(url)
+            assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM

@@ -528,6 +528,17 @@ class MongoTicketStore:
     async def get_user(self, email: str) -> dict[str, Any] | None:
         return await self.users.find_one({"_id": email})
 
+    async def users_all(self) -> list[dict[str, Any]]:
+        """Every user, for an administrator's list. FerretDB indexes only look-ups by a
+        string ``_id``, so any filter here would read every user anyway: this is a scan,
+        acceptable for an administration page over a small collection."""
+        return await self.users.find({}).to_list(None)
+
+    async def memberships(self) -> list[tuple[str, list[str]]]:
+        """Each user's address and groups (a scan, as ``users_all``)."""
+        cursor = self.users.find({}, {"groups": 1})
+        return [(d["_id"], list(d.get("groups") or ())) async for d in cursor]
+
     async def upsert_user(self, email: str, fields: dict[str, Any]) -> None:
         await self.users.update_one({"_id": email}, {"$set": fields}, upsert=True)
 

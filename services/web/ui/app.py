@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.web.ui import finding, pages
+from services.web.ui import admin, finding, pages
 from services.web.ui.live import LiveHub, Subscriber
 from services.web.ui.web import (
     SECURITY_HEADERS,
@@ -78,6 +78,7 @@ def build_ui(ui: Ui, hub: LiveHub) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(finding.router)
+    app.include_router(admin.router)
 
     @app.get("/events")
     async def events(request: Request, ticket: int | None = None) -> StreamingResponse:
