@@ -71,11 +71,16 @@ async def _ticket(transactions: int, tag: str) -> int:
             },
         )
         ticket = int(created["ticket"]["id"])
-        statuses = ("open", "stalled", "open")
         for n in range(transactions - 1):
             base = {"command_id": f"bench-web-{tag}-{n}", "actor": ADMIN[0], "ticket": ticket}
-            if n % 10 == 9:
-                change = {"action": "set_status", "status": statuses[n % 3]}
+            if n % 10 == 9:  # stalled, or open when it is stalled already (replies reopen it)
+                current = (await client.call(rpc.GET_TICKET, {"actor": ADMIN[0], "id": ticket}))[
+                    "status"
+                ]
+                change = {
+                    "action": "set_status",
+                    "status": "open" if current == "stalled" else "stalled",
+                }
             elif n % 3 == 2:
                 change = {"action": "comment", "text": f"Note interne {n}: relancer.\n" * 8}
             else:

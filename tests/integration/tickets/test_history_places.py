@@ -3,6 +3,9 @@ merged tickets included; without places (older data) the query over them all ans
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from services.tickets.adapters.mongo_store import MongoTicketStore
 from services.tickets.service import TicketService
 from shared.rpc import tickets as rpc
@@ -46,5 +49,42 @@ async def test_history_by_places_follows_merged_tickets(
     ]
 
     await store.places.delete_many({})  # as data recorded before places were noted
+    store._recorded.clear()  # and read by a service started since (nothing kept in memory)
     assert await store.transactions_of(1, first.version) is None
     assert await service.history(rpc.TicketRef(actor=ADMIN, id=1)) == history
+
+
+async def test_a_history_read_once_is_not_read_again(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    """Recorded transactions never change: a second reading of a ticket's history reads
+    only what was recorded since; readers at the same time share one reading."""
+    service, _ = wired
+    await service.upsert_user(rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email=ADMIN, is_admin=True))
+    await service.upsert_queue(
+        rpc.UpsertQueue(
+            actor=rpc.SYSTEM_ACTOR,
+            name="achats",
+            correspond_address="achats@tickets.example.org",
+            comment_address="achats-comment@tickets.example.org",
+        )
+    )
+    await service.set_instance(rpc.SetInstance(actor=rpc.SYSTEM_ACTOR, rtname="example"))
+    await service.on_mail_received(envelope_of(raw_mail(subject="Lu une fois")))
+    await service.execute(ticket_command(1, "reply", ADMIN, text="Un."))
+    reads = 0
+    real_find_one = store.transactions.find_one
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await real_find_one(*args, **kwargs)
+
+    store.transactions.find_one = counted  # type: ignore[method-assign]
+    together = await asyncio.gather(*(store.transactions_of(1, 2) for _ in range(5)))
+    assert reads == 2 and all(t == together[0] for t in together)
+    await service.execute(ticket_command(1, "comment", ADMIN, text="Deux."))
+    reads = 0
+    again = await store.transactions_of(1, 3)
+    assert again is not None and [d["seq"] for d in again] == [1, 2, 3]
+    assert reads == 1  # only the new one
