@@ -216,17 +216,25 @@ def _bookmark_ids(bookmarks: Any) -> set[int]:
 
 
 def _shown(txn: dict[str, Any], p: Page) -> dict[str, Any]:
-    """A transaction as the history shows it: its text in folds, its HTML made inert."""
-    message = txn.get("message") or {}
-    text = message.get("text") or txn.get("text") or ""
-    blocked = p.t("ticket.image_blocked")
+    """A transaction as the history shows it: its text in folds, its HTML made inert (kept
+    per transaction and language: a recorded transaction never changes)."""
+    key = (str(txn["id"]), p.session.language)
+    prepared = p.ui.shown.get(key)
+    if prepared is None:
+        message = txn.get("message") or {}
+        text = message.get("text") or txn.get("text") or ""
+        html = message.get("html")
+        prepared = {
+            "segments": display.text_segments(text, message.get("folds") or ()),
+            "safe_html": display.safe_html(html, p.t("ticket.image_blocked")) if html else "",
+            "line": display.history_line(txn, p.t),
+        }
+        p.ui.keep_shown(key, prepared)
     return {
         **txn,
-        "segments": display.text_segments(text, message.get("folds") or ()),
-        "safe_html": display.safe_html(message["html"], blocked) if message.get("html") else "",
-        "attachments": message.get("attachments") or (),
+        **prepared,
+        "attachments": (txn.get("message") or {}).get("attachments") or (),
         "private": txn["type"] == "comment",
-        "line": display.history_line(txn, p.t),
     }
 
 

@@ -7,6 +7,7 @@ pages (the API answers problem+json) and its own security headers.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 USER_CACHE_SECONDS = 5.0
+SHOWN_CACHE_SIZE = 10_000  # transactions ready to show (a few KB each)
 
 
 class LoginRequired(Exception):
@@ -73,6 +75,8 @@ class Ui:
     client_throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(allowed=50))
     env: Environment = field(init=False)
     _users: dict[str, tuple[float, tickets_rpc.UserDetails]] = field(default_factory=dict)
+    # Transactions as the history shows them, by (id, language): see pages._shown.
+    shown: OrderedDict[tuple[str, str], dict[str, Any]] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         self.env = Environment(
@@ -95,6 +99,11 @@ class Ui:
             self._users.clear()
         self._users[email] = (time.monotonic() + USER_CACHE_SECONDS, details)
         return details
+
+    def keep_shown(self, key: tuple[str, str], prepared: dict[str, Any]) -> None:
+        self.shown[key] = prepared
+        if len(self.shown) > SHOWN_CACHE_SIZE:
+            self.shown.popitem(last=False)
 
     def forget_user(self, email: str) -> None:
         self._users.pop(email, None)
