@@ -566,3 +566,20 @@ async def test_a_ticket_one_may_not_see_answers_not_found_like_a_missing_one() -
             assert i18n.FR["error.not_found"].replace("'", "&#39;") in answer.text
         refused = await client.post("/t/7/act", data={"action": "take", "csrf": session.csrf})
         assert refused.status_code == 403  # other rights stay a refusal
+
+
+async def test_a_bad_address_is_an_error_page_not_json() -> None:
+    codec = SessionCodec("un-secret-de-test", 12 * HOUR)
+    ui = Ui(rpc=cast(RpcClient, HiddenTickets()), codec=codec, secure_cookies=False)
+    session = new_session("req@client.example", "fr", time.time())
+    app = build_ui(ui, LiveHub("amqp://unused"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        cookies={COOKIE_NAME: codec.encode(session)},
+    ) as client:
+        for url in ("/t/abc", "/t/7/files/not-a-digest", "/search?order=sideways"):
+            answer = await client.get(url)
+            assert answer.status_code == 422, url
+            assert answer.headers["content-type"].startswith("text/html")
+            assert "Content-Security-Policy" in answer.headers

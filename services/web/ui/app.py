@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
@@ -116,8 +117,11 @@ def build_ui(ui: Ui, hub: LiveHub) -> FastAPI:
         status = 422 if isinstance(exc, InvalidInputError) else exc.status
         return error_page(request, status, "error.invalid", detail=exc.detail)
 
+    @app.exception_handler(RequestValidationError)  # a bad path or query parameter
     @app.exception_handler(ValidationError)
-    async def invalid(request: Request, exc: ValidationError) -> HTMLResponse:
+    async def invalid(
+        request: Request, exc: ValidationError | RequestValidationError
+    ) -> HTMLResponse:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return error_page(request, 422, "error.invalid", detail=detail[:500])
 
