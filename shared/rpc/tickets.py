@@ -40,6 +40,27 @@ EXPORT = "tickets.export"
 
 SYSTEM_ACTOR = "system"  # the operator's CLI; the web gateway never sends it
 
+# The rights a grant may name, and the roles a grant may go to (RT's): the tickets service
+# checks them, the web interface offers them.
+RIGHTS = (
+    "SeeQueue",
+    "CreateTicket",
+    "ShowTicket",
+    "ShowTicketComments",
+    "ReplyToTicket",
+    "CommentOnTicket",
+    "ModifyTicket",
+    "OwnTicket",
+    "TakeTicket",
+    "StealTicket",
+    "Watch",
+    "WatchAsAdminCc",
+    "ForwardMessage",
+    "DeleteTicket",
+    "AdminQueue",
+)
+ROLES = ("Requestor", "Cc", "AdminCc", "Owner")
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -4,11 +4,13 @@ shown (folds, inert HTML), SVG charts, the FR/EN catalogs and where a login may 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import string
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -550,7 +552,9 @@ class HiddenTickets:
         raise PermissionDeniedError("lacks ShowTicket on ticket #7", right="ShowTicket")
 
 
-async def test_a_ticket_one_may_not_see_answers_not_found_like_a_missing_one() -> None:
+@contextlib.asynccontextmanager
+async def requestor_browsing() -> AsyncIterator[tuple[httpx.AsyncClient, Session]]:
+    """The interface in-process, a requestor logged in, the tickets service faked."""
     codec = SessionCodec("un-secret-de-test", 12 * HOUR)
     ui = Ui(rpc=cast(RpcClient, HiddenTickets()), codec=codec, secure_cookies=False)
     session = new_session("req@client.example", "fr", time.time())
@@ -560,6 +564,11 @@ async def test_a_ticket_one_may_not_see_answers_not_found_like_a_missing_one() -
         base_url="http://testserver",
         cookies={COOKIE_NAME: codec.encode(session)},
     ) as client:
+        yield client, session
+
+
+async def test_a_ticket_one_may_not_see_answers_not_found_like_a_missing_one() -> None:
+    async with requestor_browsing() as (client, session):
         for url in ("/t/7", "/t/7/history", "/t/7/files/" + "a" * 64):
             answer = await client.get(url)
             assert answer.status_code == 404, url
@@ -569,15 +578,7 @@ async def test_a_ticket_one_may_not_see_answers_not_found_like_a_missing_one() -
 
 
 async def test_a_bad_address_is_an_error_page_not_json() -> None:
-    codec = SessionCodec("un-secret-de-test", 12 * HOUR)
-    ui = Ui(rpc=cast(RpcClient, HiddenTickets()), codec=codec, secure_cookies=False)
-    session = new_session("req@client.example", "fr", time.time())
-    app = build_ui(ui, LiveHub("amqp://unused"))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://testserver",
-        cookies={COOKIE_NAME: codec.encode(session)},
-    ) as client:
+    async with requestor_browsing() as (client, _):
         for url in ("/t/abc", "/t/7/files/not-a-digest", "/search?order=sideways"):
             answer = await client.get(url)
             assert answer.status_code == 422, url

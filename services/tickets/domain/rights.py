@@ -13,25 +13,7 @@ from typing import Literal
 
 from services.tickets.domain.model import Ticket
 from shared.errors import PermissionDeniedError
-
-RIGHTS = (
-    "SeeQueue",
-    "CreateTicket",
-    "ShowTicket",
-    "ShowTicketComments",
-    "ReplyToTicket",
-    "CommentOnTicket",
-    "ModifyTicket",
-    "OwnTicket",
-    "TakeTicket",
-    "StealTicket",
-    "Watch",
-    "WatchAsAdminCc",
-    "ForwardMessage",
-    "DeleteTicket",
-    "AdminQueue",
-)
-ROLES = ("Requestor", "Cc", "AdminCc", "Owner")
+from shared.rpc.tickets import RIGHTS, ROLES
 
 PrincipalKind = Literal["everyone", "privileged", "group", "role", "user"]
 

@@ -37,26 +37,6 @@ BLANK_FIELD_ROWS = 3  # empty rows under a queue's fields, to add some
 MAX_ADDRESSES = 100  # queue watchers of one role
 MAX_GROUP_NAME = 100
 MIN_PASSWORD = 8
-# The tickets service's rights (services/tickets/domain/rights.py: a unit test keeps the
-# two lists the same); the service checks the name again.
-RIGHTS = (
-    "SeeQueue",
-    "CreateTicket",
-    "ShowTicket",
-    "ShowTicketComments",
-    "ReplyToTicket",
-    "CommentOnTicket",
-    "ModifyTicket",
-    "OwnTicket",
-    "TakeTicket",
-    "StealTicket",
-    "Watch",
-    "WatchAsAdminCc",
-    "ForwardMessage",
-    "DeleteTicket",
-    "AdminQueue",
-)
-ROLES = ("Requestor", "Cc", "AdminCc", "Owner")
 PRINCIPAL_KINDS = (
     ("everyone", "admin.kind_everyone"),
     ("privileged", "admin.kind_privileged"),
@@ -428,8 +408,8 @@ async def rights(p: Admin) -> Response:
         grants=grants,
         queues=[q["name"] for q in queues_],
         groups=[g["name"] for g in found_groups],
-        rights=RIGHTS,
-        roles=ROLES,
+        rights=rpc.RIGHTS,
+        roles=rpc.ROLES,
         kinds=PRINCIPAL_KINDS,
         kind_keys=dict(PRINCIPAL_KINDS),
     )
