@@ -203,16 +203,8 @@ async def _ticket_context(p: Page, ticket_id: int) -> dict[str, Any]:
     return {
         "ticket": ticket,
         "history": [_shown(txn, p) for txn in history],
-        "bookmarked": ticket_id in _bookmark_ids(bookmarks),
+        "bookmarked": ticket_id in bookmarks,  # the actor's bookmarked ticket numbers
     }
-
-
-def _bookmark_ids(bookmarks: Any) -> set[int]:
-    items = bookmarks.get("tickets", bookmarks) if isinstance(bookmarks, dict) else bookmarks
-    ids = set()
-    for item in items or []:
-        ids.add(int(item["id"] if isinstance(item, dict) else item))
-    return ids
 
 
 def _shown(txn: dict[str, Any], p: Page) -> dict[str, Any]:
