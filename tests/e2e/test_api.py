@@ -173,9 +173,8 @@ def test_an_api_token_acts_for_its_user_until_revoked() -> None:
         assert client.delete(f"/api/v1/me/tokens/{token['id']}").status_code == 404
 
 
-def test_saved_searches_and_dashboards_are_kept_shared_with_groups_and_changed_by_owners(
-    api: httpx.Client,
-) -> None:
+def _colleagues(api: httpx.Client) -> tuple[str, str, str, httpx.Client, httpx.Client]:
+    """Two agents of one new group: the group, their addresses, a client for each."""
     group = f"g{uuid.uuid4().hex[:6]}"
     owner, colleague = (f"{n}-{uuid.uuid4().hex[:6]}@example.org" for n in ("owner", "colleague"))
     for email in (owner, colleague):
@@ -183,6 +182,13 @@ def test_saved_searches_and_dashboards_are_kept_shared_with_groups_and_changed_b
         assert api.put(f"/api/v1/users/{email}", json=body).status_code == 200
     mine = httpx.Client(base_url=WEB, auth=(owner, "un-mot-de-passe"), timeout=15)
     theirs = httpx.Client(base_url=WEB, auth=(colleague, "un-mot-de-passe"), timeout=15)
+    return group, owner, colleague, mine, theirs
+
+
+def test_saved_searches_and_dashboards_are_kept_shared_with_groups_and_changed_by_owners(
+    api: httpx.Client,
+) -> None:
+    group, _, _, mine, theirs = _colleagues(api)
     with mine, theirs:
         saved = mine.post(
             "/api/v1/me/saved-searches",
@@ -242,13 +248,7 @@ def test_saved_searches_and_dashboards_are_kept_shared_with_groups_and_changed_b
 def test_canned_responses_are_kept_shared_with_groups_and_changed_by_owners(
     api: httpx.Client,
 ) -> None:
-    group = f"g{uuid.uuid4().hex[:6]}"
-    owner, colleague = (f"{n}-{uuid.uuid4().hex[:6]}@example.org" for n in ("owner", "colleague"))
-    for email in (owner, colleague):
-        body = {"password": "un-mot-de-passe", "privileged": True, "groups": [group]}
-        assert api.put(f"/api/v1/users/{email}", json=body).status_code == 200
-    mine = httpx.Client(base_url=WEB, auth=(owner, "un-mot-de-passe"), timeout=15)
-    theirs = httpx.Client(base_url=WEB, auth=(colleague, "un-mot-de-passe"), timeout=15)
+    group, owner, _, mine, theirs = _colleagues(api)
     with mine, theirs:
         shared = mine.post(
             "/api/v1/me/responses",

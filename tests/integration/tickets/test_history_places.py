@@ -15,10 +15,8 @@ from tests.support import raw_mail
 ADMIN = "admin@example.org"
 
 
-async def test_history_by_places_follows_merged_tickets(
-    wired: tuple[TicketService, EventTap], store: MongoTicketStore
-) -> None:
-    service, _ = wired
+async def _open_desk(service: TicketService) -> None:
+    """An administrator, the queue `achats`, the rtname `example`."""
     await service.upsert_user(rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email=ADMIN, is_admin=True))
     await service.upsert_queue(
         rpc.UpsertQueue(
@@ -29,6 +27,13 @@ async def test_history_by_places_follows_merged_tickets(
         )
     )
     await service.set_instance(rpc.SetInstance(actor=rpc.SYSTEM_ACTOR, rtname="example"))
+
+
+async def test_history_by_places_follows_merged_tickets(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, _ = wired
+    await _open_desk(service)
     for subject in ("Premier", "Second"):
         await service.on_mail_received(envelope_of(raw_mail(subject=subject)))
     await service.execute(ticket_command(1, "reply", ADMIN, text="Bien reçu."))
@@ -60,16 +65,7 @@ async def test_a_history_read_once_is_not_read_again(
     """Recorded transactions never change: a second reading of a ticket's history reads
     only what was recorded since; readers at the same time share one reading."""
     service, _ = wired
-    await service.upsert_user(rpc.UpsertUser(actor=rpc.SYSTEM_ACTOR, email=ADMIN, is_admin=True))
-    await service.upsert_queue(
-        rpc.UpsertQueue(
-            actor=rpc.SYSTEM_ACTOR,
-            name="achats",
-            correspond_address="achats@tickets.example.org",
-            comment_address="achats-comment@tickets.example.org",
-        )
-    )
-    await service.set_instance(rpc.SetInstance(actor=rpc.SYSTEM_ACTOR, rtname="example"))
+    await _open_desk(service)
     await service.on_mail_received(envelope_of(raw_mail(subject="Lu une fois")))
     await service.execute(ticket_command(1, "reply", ADMIN, text="Un."))
     reads = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 from pymongo.errors import DuplicateKeyError
@@ -104,20 +105,19 @@ async def test_a_tag_of_an_unknown_ticket_is_not_trusted_and_history_says_why(
     assert "no such ticket" in event.payload["transaction"]["note"]
 
 
-async def test_the_relay_publishes_a_transaction_left_unpublished_by_a_crash(
-    wired: tuple[TicketService, EventTap], store: MongoTicketStore
-) -> None:
-    service, tap = wired
+async def _opening(
+    service: TicketService, store: MongoTicketStore, raw: bytes, txn_id: str
+) -> tuple[Any, Any, Any, Any]:
+    """What the service would record for a first mail: the mail, the new ticket, its
+    transaction and its event (nothing written yet but the ticket number's reservation)."""
     from services.tickets.domain.mail_decisions import open_ticket
     from shared.mail.parsing import parse_mail
 
-    # The crash: the transaction document is written, nothing after it.
-    raw = raw_mail()
     mail = mail_received(raw)
     parsed = parse_mail(raw)
     ticket, txn = open_ticket(
         ticket_id=await store.reserve_ticket_id(mail.mail_key),
-        txn_id="00000000-0000-4000-8000-000000000001",
+        txn_id=txn_id,
         queue=QUEUE,
         parsed=parsed,
         sender=parsed.from_address,
@@ -128,6 +128,16 @@ async def test_the_relay_publishes_a_transaction_left_unpublished_by_a_crash(
     event = ticket_event(
         ticket, txn, QUEUE, "example", correlation_id=cause.correlation_id, mail=mail
     )
+    return mail, ticket, txn, event
+
+
+async def test_the_relay_publishes_a_transaction_left_unpublished_by_a_crash(
+    wired: tuple[TicketService, EventTap], store: MongoTicketStore
+) -> None:
+    service, tap = wired
+    # The crash: the transaction document is written, nothing after it.
+    raw = raw_mail()
+    mail, ticket, txn, event = await _opening(service, store, raw, str(uuid.uuid4()))
     await store.insert_transaction(
         txn, idem_key=mail.mail_key, ticket_after=ticket, event=event.to_wire()
     )
@@ -153,24 +163,9 @@ async def test_a_transaction_recorded_with_its_body_inline_is_still_relayed(
     """The layout before ``transaction_bodies``: the event and ticket in the document."""
     service, tap = wired
     from services.tickets.adapters.mongo_store import ticket_to_doc, transaction_to_doc
-    from services.tickets.domain.mail_decisions import open_ticket
-    from shared.mail.parsing import parse_mail
 
     raw = raw_mail()
-    mail = mail_received(raw)
-    parsed = parse_mail(raw)
-    ticket, txn = open_ticket(
-        ticket_id=await store.reserve_ticket_id(mail.mail_key),
-        txn_id=str(uuid.uuid4()),
-        queue=QUEUE,
-        parsed=parsed,
-        sender=parsed.from_address,
-        now=service._clock(),
-        threading_note="test",
-    )
-    event = ticket_event(
-        ticket, txn, QUEUE, "example", correlation_id=envelope_of(raw).correlation_id, mail=mail
-    )
+    mail, ticket, txn, event = await _opening(service, store, raw, str(uuid.uuid4()))
     doc = transaction_to_doc(txn)
     doc.update(idem_key=mail.mail_key, ticket_after=ticket_to_doc(ticket), event=event.to_wire())
     await store.outbox.insert_one(
