@@ -159,7 +159,7 @@ async def _widgets(p: Page, names: tuple[str, ...]) -> dict[str, Any]:
 
 def home_layout(p: Page) -> tuple[str, ...]:
     allowed = HOME_WIDGETS + REQUESTOR_WIDGETS if p.agent else REQUESTOR_WIDGETS
-    chosen = tuple(w for w in getattr(p.user, "home_layout", ()) if w in allowed)
+    chosen = tuple(w for w in p.user.home_layout if w in allowed)
     return chosen or (HOME_WIDGETS if p.agent else REQUESTOR_WIDGETS)
 
 
