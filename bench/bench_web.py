@@ -6,16 +6,20 @@ Setup: that many privileged agents (created through the REST API), one ticket wi
 ``GUICHET_BENCH_TRANSACTIONS`` (200) transactions (replies, comments and status changes
 through the tickets service's RPC, each reply about 1 KB), a browser session each (the
 login form with its CSRF token). Then, for each page: one agent alone
-(``GUICHET_BENCH_SOLO`` requests, 100), and all agents together, each asking
-``GUICHET_BENCH_REQUESTS`` (30) times in a row as fast as answers come. Reported: the
-time to the whole answer seen by the client (p50 / p95 / max) and the server's own time
-(its ``Server-Timing`` header: from the request to the first byte of the answer).
+(``GUICHET_BENCH_SOLO`` requests, 100); all agents at work together, each asking
+``GUICHET_BENCH_REQUESTS`` (30) times with a pause to read between pages (uniform in
+``GUICHET_BENCH_THINK`` seconds, 0.5–1.5: about a page a second each, a busy office); and
+all agents asking as fast as answers come, without a pause (the most pages the stack
+serves). Reported: the time to the whole answer seen by the client (p50 / p95 / max) and
+the server's own time (its ``Server-Timing`` header: from the request to the first byte of
+the answer).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
 import re
 import statistics
 import time
@@ -29,7 +33,7 @@ from shared.rpc import tickets as rpc
 from shared.settings import BaseServiceSettings
 
 NAME = "web"
-DESCRIPTION = "ticket page (200 transactions) and home page, 20 agents at once"
+DESCRIPTION = "ticket page (200 transactions) and home page, 20 agents at work and without pause"
 WEB = os.environ.get("GUICHET_WEB_URL", "http://127.0.0.1:8000")
 ADMIN = ("admin@example.org", "changeme")
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -106,10 +110,20 @@ async def _log_in(email: str, password: str) -> httpx.AsyncClient:
     return session
 
 
-async def _series(session: httpx.AsyncClient, path: str, count: int) -> list[tuple[float, float]]:
-    """(client ms, server ms) of ``count`` requests in a row."""
+async def _series(
+    session: httpx.AsyncClient,
+    path: str,
+    count: int,
+    think: tuple[float, float] | None = None,
+    seed: int = 0,
+) -> list[tuple[float, float]]:
+    """(client ms, server ms) of ``count`` requests in a row, with a pause drawn in
+    ``think`` (seconds) before each when given."""
     found = []
+    pauses = random.Random(seed)  # a reproducible load
     for _ in range(count):
+        if think is not None:
+            await asyncio.sleep(pauses.uniform(*think))
         started = time.perf_counter()
         answer = await session.get(path)
         elapsed = (time.perf_counter() - started) * 1000
@@ -119,7 +133,7 @@ async def _series(session: httpx.AsyncClient, path: str, count: int) -> list[tup
     return found
 
 
-def _row(page: str, users: int, samples: list[tuple[float, float]], seconds: float) -> list[Any]:
+def _row(page: str, users: str, samples: list[tuple[float, float]], seconds: float) -> list[Any]:
     client = [c for c, _ in samples]
     server = [s for _, s in samples]
     return [
@@ -140,6 +154,7 @@ async def run() -> dict[str, Any]:
     transactions = int(os.environ.get("GUICHET_BENCH_TRANSACTIONS", "200"))
     requests = int(os.environ.get("GUICHET_BENCH_REQUESTS", "30"))
     solo = int(os.environ.get("GUICHET_BENCH_SOLO", "100"))
+    low, high = (float(x) for x in os.environ.get("GUICHET_BENCH_THINK", "0.5-1.5").split("-"))
     tag = uuid.uuid4().hex[:8]
     started = time.perf_counter()
     agents = await _agents(users, tag)
@@ -152,25 +167,28 @@ async def run() -> dict[str, Any]:
             await _series(sessions[0], path, 5)  # warm-up
             began = time.perf_counter()
             alone = await _series(sessions[0], path, solo)
-            rows.append(_row(name, 1, alone, time.perf_counter() - began))
-            began = time.perf_counter()
-            together = await asyncio.gather(*(_series(s, path, requests) for s in sessions))
-            samples = [sample for series in together for sample in series]
-            rows.append(_row(name, users, samples, time.perf_counter() - began))
-            figures.append(
-                {
-                    "name": f"{name}, {users} agents: client p50 / p95",
-                    "value": f"{rows[-1][4]} / {rows[-1][5]}",
-                    "unit": "ms",
-                }
-            )
-            figures.append(
-                {
-                    "name": f"{name}, {users} agents: server p50 / p95",
-                    "value": f"{rows[-1][7]} / {rows[-1][8]}",
-                    "unit": "ms",
-                }
-            )
+            rows.append(_row(name, "1", alone, time.perf_counter() - began))
+            for load, think in ((f"{users} at work", (low, high)), (f"{users} no pause", None)):
+                began = time.perf_counter()
+                together = await asyncio.gather(
+                    *(_series(s, path, requests, think, n) for n, s in enumerate(sessions))
+                )
+                samples = [sample for series in together for sample in series]
+                rows.append(_row(name, load, samples, time.perf_counter() - began))
+                figures.append(
+                    {
+                        "name": f"{name}, {load}: client p50 / p95",
+                        "value": f"{rows[-1][4]} / {rows[-1][5]}",
+                        "unit": "ms",
+                    }
+                )
+                figures.append(
+                    {
+                        "name": f"{name}, {load}: server p50 / p95",
+                        "value": f"{rows[-1][7]} / {rows[-1][8]}",
+                        "unit": "ms",
+                    }
+                )
         page = await sessions[0].get(f"/t/{ticket}")
         size = len(page.content)
     finally:
@@ -183,6 +201,7 @@ async def run() -> dict[str, Any]:
             "transactions": transactions,
             "requests": requests,
             "solo": solo,
+            "think_seconds": f"{low}-{high}",
             "ticket": ticket,
         },
         "figures": [

@@ -76,6 +76,11 @@ def register(
         (rpc.REMINDERS, _endpoint(rpc.ReminderChange, call("reminders")), "Reminders."),
         (rpc.TICKET_COMMAND, _endpoint(rpc.TicketCommand, call("execute")), "Act on a ticket."),
         (rpc.GET_HISTORY, _endpoint(rpc.TicketRef, call("history")), "A ticket's transactions."),
+        (
+            rpc.TICKET_VIEW,
+            _endpoint(rpc.TicketView, call("view")),
+            "A ticket as its page shows it; of the history, only what the caller lacks.",
+        ),
         (rpc.GET_ATTACHMENT, _endpoint(rpc.AttachmentRef, call("attachment")), "A file's bytes."),
         (rpc.AUTHENTICATE, _endpoint(rpc.Credentials, call("authenticate")), "Check a password."),
         (

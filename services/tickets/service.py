@@ -100,6 +100,7 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENCY_RETRIES = 20
 CONFIG_TTL_SECONDS = 2.0
+ACTOR_CACHE_SIZE = 10_000
 
 
 TOKEN_PREFIX = "gch_"  # noqa: S105 - marks a Guichet token in logs and secret scanners
@@ -152,6 +153,24 @@ def _user_details(user: dict[str, Any]) -> dict[str, Any]:
         signature=preferences.signature,
         home_layout=preferences.home_layout,
     ).model_dump()
+
+
+def _history_item(doc: dict[str, Any]) -> dict[str, Any]:
+    """A recorded transaction as histories show it."""
+    message = doc.get("message")
+    return {
+        "id": doc["_id"],
+        "seq": doc["seq"],
+        "type": doc["type"],
+        "creator": doc["creator"],
+        "created": doc["created"].isoformat(),
+        "old_value": doc.get("old_value"),
+        "new_value": doc.get("new_value"),
+        "note": doc.get("note"),
+        "message": message,
+        "mail": doc.get("mail"),
+        "text": (message or {}).get("text", ""),
+    }
 
 
 def _owned_public(doc: dict[str, Any]) -> dict[str, Any]:
@@ -360,6 +379,8 @@ class TicketService:
         self._new_id = new_id
         self._relay_grace = relay_grace
         self._config_cache: dict[str, tuple[float, Any]] = {}
+        # Actors as rights checks see them, by address (see ``actor``).
+        self._actors: dict[str, tuple[float, Actor]] = {}
 
     # mail -------------------------------------------------------------------------------
     async def on_mail_received(self, envelope: Envelope[MailReceived]) -> None:
@@ -770,6 +791,7 @@ class TicketService:
 
     def forget_configuration(self) -> None:
         self._config_cache.clear()
+        self._actors.clear()
 
     async def _instance(self) -> dict[str, Any]:
         instance: dict[str, Any] = await self._cached("instance", self._store.instance)
@@ -1011,12 +1033,27 @@ class TicketService:
 
     # queries ------------------------------------------------------------------------------
     async def actor(self, email: str) -> Actor:
+        """The user behind a request, as rights checks see them. Kept as long as the
+        configuration (every RPC names its actor; a page makes several): a change made
+        here is seen at once, one made by another replica within CONFIG_TTL, as grants."""
         if email == rpc.SYSTEM_ACTOR:
             return Actor(email=email, system=True)
-        user = await self._store.get_user(normalize_address(email))
+        address = normalize_address(email)
+        now = time.monotonic()
+        hit = self._actors.get(address)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        user = await self._store.get_user(address)
         if user is None:
             raise AuthenticationFailedError(f"unknown user {email}")
-        return actor_of(user)
+        if len(self._actors) >= ACTOR_CACHE_SIZE:
+            self._actors.clear()
+        found = actor_of(user)
+        self._actors[address] = (now + CONFIG_TTL_SECONDS, found)
+        return found
+
+    def _user_changed(self, email: str) -> None:
+        self._actors.pop(email, None)
 
     async def _grants(self) -> list[Grant]:
         stored = await self._cached("grants", self._store.grants_all)
@@ -1084,6 +1121,38 @@ class TicketService:
         """The transactions the actor may see: comments only with ShowTicketComments."""
         actor = await self.actor(ref.actor)
         ticket = await self._visible_ticket(ref, actor)
+        return [_history_item(doc) for doc in await self._seen_transactions(actor, ticket)]
+
+    async def view(self, request: rpc.TicketView) -> dict[str, Any]:
+        """A ticket as its page shows it: the ticket, its history (only what follows the
+        part the caller already has, when that part is unchanged), whether bookmarked."""
+        actor = await self.actor(request.actor)
+        ticket = await self._visible_ticket(
+            rpc.TicketRef(actor=request.actor, id=request.id), actor
+        )
+        docs = await self._seen_transactions(actor, ticket)
+        ids = [str(doc["_id"]) for doc in docs]
+        start = 0
+        if 0 < request.known <= len(ids) and (
+            rpc.history_digest(ids[: request.known]) == request.known_digest
+        ):
+            start = request.known
+        desk = request.desk and (actor.privileged or actor.is_admin)
+        return rpc.TicketViewAnswer(
+            ticket=ticket.snapshot().model_dump(mode="json"),
+            history=[_history_item(doc) for doc in docs[start:]],
+            history_from=start,
+            history_digest=rpc.history_digest(ids),
+            bookmarked=ticket.id in await self._store.bookmarked(actor.email),
+            queues=await self.queues(rpc.ActorOnly(actor=request.actor)) if desk else [],
+            responses=(
+                await self._owned("responses", request.actor, "list", None, None) if desk else []
+            ),
+        ).model_dump(mode="json")
+
+    async def _seen_transactions(self, actor: Actor, ticket: Ticket) -> list[dict[str, Any]]:
+        """The ticket's transactions (and its merged tickets'), comments only for those
+        who hold ShowTicketComments."""
         sees_comments = has_right(
             actor,
             "ShowTicketComments",
@@ -1091,27 +1160,11 @@ class TicketService:
             grants=await self._grants(),
             roles=roles_of(actor, ticket, *self._queue_watchers(await self._queues(), ticket)),
         )
-        items = []
-        for doc in await self._transactions_with_merged(ticket):
-            if doc["type"] == "comment" and not sees_comments:
-                continue
-            message = doc.get("message")
-            items.append(
-                {
-                    "id": doc["_id"],
-                    "seq": doc["seq"],
-                    "type": doc["type"],
-                    "creator": doc["creator"],
-                    "created": doc["created"].isoformat(),
-                    "old_value": doc.get("old_value"),
-                    "new_value": doc.get("new_value"),
-                    "note": doc.get("note"),
-                    "message": message,
-                    "mail": doc.get("mail"),
-                    "text": (message or {}).get("text", ""),
-                }
-            )
-        return items
+        return [
+            doc
+            for doc in await self._transactions_with_merged(ticket)
+            if sees_comments or doc["type"] != "comment"
+        ]
 
     async def attachment(self, ref: rpc.AttachmentRef) -> dict[str, Any]:
         """An attachment's content, for whoever may see a ticket that carries it."""
@@ -1513,6 +1566,7 @@ class TicketService:
         fields["home_layout"] = list(changed.home_layout)
         if not await self._store.update_user(actor.email, fields):  # pragma: no cover
             raise NotFoundError(f"no user {actor.email}")
+        self._user_changed(actor.email)
         return _user_details({**user, **fields})
 
     async def grant(self, cmd: rpc.GrantChange) -> dict[str, Any]:
@@ -1558,4 +1612,5 @@ class TicketService:
         if cmd.password:
             fields["password_hash"] = hash_password(cmd.password)
         await self._store.upsert_user(email, fields)
+        self._user_changed(email)
         return {"email": email, "privileged": fields["privileged"], "is_admin": cmd.is_admin}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -12,6 +14,7 @@ from shared.events.ticket import TicketSnapshot, TransactionInfo
 MAIL_ROUTES = "tickets.mail_routes"
 GET_TICKET = "tickets.get"
 GET_HISTORY = "tickets.history"
+TICKET_VIEW = "tickets.view"
 LIST_TICKETS = "tickets.list"
 TICKET_COMMAND = "tickets.command"
 CREATE_TICKET = "tickets.create"
@@ -80,6 +83,35 @@ class MailRoutes(_Model):
 class TicketRef(_Model):
     actor: str = Field(min_length=1)
     id: int = Field(ge=1)
+
+
+class TicketView(_Model):
+    """A ticket as its page shows it. A caller that keeps the history it was sent names
+    how much of it it has (``known`` transactions, ``known_digest`` of their ids): when
+    that is still the start of the history, only what follows is sent again. ``desk``
+    asks, for an agent, what the page's forms offer too: the queues they may see and their
+    canned responses (one call for the whole page)."""
+
+    actor: str = Field(min_length=1)
+    id: int = Field(ge=1)
+    known: int = Field(default=0, ge=0)
+    known_digest: str = Field(default="", max_length=64)
+    desk: bool = False
+
+
+class TicketViewAnswer(_Model):
+    ticket: dict[str, Any]
+    history: list[dict[str, Any]]  # the transactions from ``history_from`` on
+    history_from: int = Field(ge=0)
+    history_digest: str  # of every transaction id the actor sees, in order
+    bookmarked: bool
+    queues: list[dict[str, Any]] = Field(default_factory=list)  # QueuePublic, with ``desk``
+    responses: list[dict[str, Any]] = Field(default_factory=list)  # OwnedItem, with ``desk``
+
+
+def history_digest(ids: Iterable[str]) -> str:
+    """A short fingerprint of a history's transaction ids, in order (see TicketView)."""
+    return hashlib.blake2b("\n".join(ids).encode(), digest_size=16).hexdigest()
 
 
 class ListTickets(_Model):

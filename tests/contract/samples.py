@@ -258,6 +258,47 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
         },
     ),
     rpc_tickets.TicketRef: lambda: rpc_tickets.TicketRef(actor=_ACTOR, id=42),
+    rpc_tickets.TicketView: lambda: rpc_tickets.TicketView(
+        actor=_ACTOR, id=42, known=12, known_digest="5d1c0e3f9a2b4c6d8e7f1a2b3c4d5e6f", desk=True
+    ),
+    rpc_tickets.TicketViewAnswer: lambda: rpc_tickets.TicketViewAnswer(
+        ticket=ticket_snapshot().model_dump(mode="json"),
+        history=[
+            {
+                "id": TXN_ID,
+                "seq": 13,
+                "type": "correspond",
+                "creator": REQUESTOR,
+                "created": UPDATED_AT.isoformat(),
+                "old_value": None,
+                "new_value": None,
+                "note": None,
+                "message": None,
+                "mail": None,
+                "text": "Merci, le devis nous convient.",
+            }
+        ],
+        history_from=12,
+        history_digest="0c8e1f2a3b4d5e6f7a8b9c0d1e2f3a4b",
+        bookmarked=True,
+        queues=[
+            rpc_tickets.QueuePublic(
+                name="achats",
+                correspond_address=QUEUE_ADDRESS,
+                comment_address=COMMENT_ADDRESS,
+                custom_fields=(rpc_tickets.CustomFieldSpec(name="DEM LOG", type="text"),),
+            ).model_dump(mode="json")
+        ],
+        responses=[
+            rpc_tickets.OwnedItem(
+                id="7c9e6679742540de944be07fc1f90ae7",
+                owner=_ACTOR,
+                groups=("achats-agents",),
+                updated=UPDATED_AT,
+                body={"name": "Devis reçu", "text": "Bonjour, nous avons bien reçu votre devis."},
+            ).model_dump(mode="json")
+        ],
+    ),
     rpc_tickets.GrantChange: lambda: rpc_tickets.GrantChange(
         actor=_ACTOR, right="ModifyTicket", kind="group", name="achats-agents", queue="achats"
     ),

@@ -31,7 +31,7 @@ from services.web.ui.session import (
     new_session,
 )
 from services.web.ui.throttle import LoginThrottle
-from services.web.ui.web import Ui, safe_target
+from services.web.ui.web import Lru, Ui, safe_target
 from shared.errors import PermissionDeniedError
 from shared.mail.html_sanitizer import sanitize_html
 from shared.messaging import RpcClient
@@ -584,3 +584,15 @@ async def test_a_bad_address_is_an_error_page_not_json() -> None:
             assert answer.status_code == 422, url
             assert answer.headers["content-type"].startswith("text/html")
             assert "Content-Security-Policy" in answer.headers
+
+
+# --- what the interface keeps -----------------------------------------------------------
+def test_kept_entries_go_least_recently_used_first() -> None:
+    kept: Lru[str, int] = Lru(2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    assert kept.get("a") == 1  # "a" used: "b" is now the oldest
+    kept.put("c", 3)
+    assert kept.get("b") is None and kept.get("a") == 1 and kept.get("c") == 3
+    kept.put("a", 4)  # a new value for a kept key takes no more room
+    assert len(kept) == 2 and kept.get("a") == 4

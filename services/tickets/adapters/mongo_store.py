@@ -26,9 +26,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
+import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -107,6 +109,8 @@ BODY_FIELDS = ("event", "ticket_after")
 WITHOUT_EVENT = dict.fromkeys(BODY_FIELDS, 0)
 
 HISTORY_CACHE_SIZE = 20_000  # transactions kept in memory (a few KB each, no body)
+STAMPED_CACHE_SIZE = 20_000  # lists kept (see _stamped): one per user and kind at most
+STAMPED_MAX_AGE_SECONDS = 60.0  # in case a stamp's change was lost (a write failed after)
 
 GRANTS_INITIALISED = "_initialised"  # marks that the grants are the instance's own now
 
@@ -147,6 +151,8 @@ class MongoTicketStore:
             weakref.WeakValueDictionary()
         )
         self._numbering = asyncio.Lock()  # the first reservation reads the numbers once
+        self.stamps = db["stamps"]  # _id: a kind of stamped list → its stamp (see _stamped)
+        self._stamped_lists: OrderedDict[tuple[str, ...], tuple[str, float, Any]] = OrderedDict()
 
     async def ensure_indexes(self) -> None:
         await self.transactions.create_index(
@@ -157,6 +163,11 @@ class MongoTicketStore:
         await self.tickets.create_index("message_ids", name="message_ids")
         await self.tickets.create_index("requestors", name="requestors")
         await self.queues.create_index("addresses", name="addresses")
+        await self.bookmarks.create_index("user", name="user")
+        await self.reminders.create_index("owner", name="owner")
+        for collection in self.owned.values():
+            await collection.create_index("owner", name="owner")
+            await collection.create_index("groups", name="groups")
         await self._migrate_to_string_ticket_ids()
         await self._note_every_place()
 
@@ -521,16 +532,23 @@ class MongoTicketStore:
         query = (
             {"$or": [{"owner": owner}, {"groups": {"$in": groups}}]} if groups else {"owner": owner}
         )
-        return await self.owned[kind].find(query).sort("updated", ASCENDING).to_list(None)
+        found: list[dict[str, Any]] = await self._stamped(
+            kind,
+            (owner, *groups),
+            lambda: self.owned[kind].find(query).sort("updated", ASCENDING).to_list(None),
+        )
+        return list(found)
 
     async def owned_item(self, kind: str, item_id: str) -> dict[str, Any] | None:
         return await self.owned[kind].find_one({"_id": item_id})
 
     async def put_owned_item(self, kind: str, item: dict[str, Any]) -> None:
         await self.owned[kind].replace_one({"_id": item["_id"]}, item, upsert=True)
+        await self._restamp(kind)
 
     async def delete_owned_item(self, kind: str, item_id: str) -> None:
         await self.owned[kind].delete_one({"_id": item_id})
+        await self._restamp(kind)
 
     # API tokens ---------------------------------------------------------------------------
     async def add_token(self, token: dict[str, Any]) -> None:
@@ -616,26 +634,67 @@ class MongoTicketStore:
             {"$setOnInsert": {"user": user, "ticket": ticket, "created": now}},
             upsert=True,
         )
+        await self._restamp("bookmarks")
 
     async def remove_bookmark(self, user: str, ticket: int) -> bool:
         result = await self.bookmarks.delete_one({"_id": f"{user}|{ticket}"})
+        await self._restamp("bookmarks")
         return result.deleted_count == 1
 
     async def bookmarked(self, user: str) -> list[int]:
-        return sorted([d["ticket"] async for d in self.bookmarks.find({"user": user})])
+        async def load() -> list[int]:
+            return sorted([d["ticket"] async for d in self.bookmarks.find({"user": user})])
+
+        found: list[int] = await self._stamped("bookmarks", (user,), load)
+        return list(found)
 
     async def add_reminder(self, reminder: dict[str, Any]) -> None:
         await self.reminders.insert_one(reminder)
+        await self._restamp("reminders")
 
     async def complete_reminder(self, reminder_id: str, now: datetime) -> dict[str, Any] | None:
         doc = await self.reminders.find_one({"_id": reminder_id})
         if doc is not None:
             await self.reminders.update_one({"_id": reminder_id}, {"$set": {"done": now}})
+            await self._restamp("reminders")
         return doc
 
     async def open_reminders(self, owner: str) -> list[dict[str, Any]]:
-        cursor = self.reminders.find({"owner": owner, "done": None})
-        return sorted([d async for d in cursor], key=lambda d: (d["due"], d["created"]))
+        async def load() -> list[dict[str, Any]]:
+            cursor = self.reminders.find({"owner": owner, "done": None})
+            return sorted([d async for d in cursor], key=lambda d: (d["due"], d["created"]))
+
+        found: list[dict[str, Any]] = await self._stamped("reminders", (owner,), load)
+        return list(found)
+
+    async def _stamped(
+        self, kind: str, key: tuple[str, ...], load: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """A list read on every page and seldom written (one's bookmarks, reminders, saved
+        searches, dashboards, canned responses), kept until a write of its kind — by any
+        replica — changes the kind's stamp: one look-up by ``_id`` instead of a query on
+        another field, which FerretDB answers by reading the whole collection. The stamp
+        is read before the list, so a write between the two is seen by the next read.
+        What is returned is shared: callers copy before changing it."""
+        stamp_doc = await self.stamps.find_one({"_id": kind})
+        stamp = str(stamp_doc["stamp"]) if stamp_doc else ""
+        now = time.monotonic()
+        cache_key = (kind, *key)
+        hit = self._stamped_lists.get(cache_key)
+        if hit is not None and hit[0] == stamp and now - hit[1] < STAMPED_MAX_AGE_SECONDS:
+            self._stamped_lists.move_to_end(cache_key)
+            return hit[2]
+        value = await load()
+        self._stamped_lists[cache_key] = (stamp, now, value)
+        if len(self._stamped_lists) > STAMPED_CACHE_SIZE:
+            self._stamped_lists.popitem(last=False)
+        return value
+
+    async def _restamp(self, kind: str) -> None:
+        """After a write of a stamped list's kind (see _stamped)."""
+        await self.stamps.update_one(
+            {"_id": kind}, {"$set": {"stamp": uuid.uuid4().hex}}, upsert=True
+        )
 
     async def instance(self) -> dict[str, Any]:
         return await self.config.find_one({"_id": "instance"}) or {}

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
 from services.web.files import file_response
@@ -194,57 +195,71 @@ def _position(value: object, default: int) -> int:
 
 
 # --- a ticket ---------------------------------------------------------------------------
-async def _ticket_context(p: Page, ticket_id: int) -> dict[str, Any]:
-    ticket, history, bookmarks = await asyncio.gather(
-        p.call(rpc.GET_TICKET, {"actor": p.email, "id": ticket_id}),
-        p.call(rpc.GET_HISTORY, {"actor": p.email, "id": ticket_id}),
-        p.call(rpc.BOOKMARKS, {"actor": p.email, "action": "list"}),
+async def _ticket_context(p: Page, ticket_id: int, *, desk: bool = False) -> dict[str, Any]:
+    """The ticket, its history rendered (only transactions not rendered yet are asked
+    for and rendered), whether the viewer bookmarked it; with ``desk``, for an agent, the
+    queues and canned responses the page's forms offer."""
+    language = p.session.language
+    known_ids, known_digest = p.ui.histories.get((ticket_id, p.email)) or ((), "")
+    known = [p.ui.rendered.get((i, ticket_id, language)) for i in known_ids]
+    if any(article is None for article in known):  # some forgotten: ask for everything
+        known_ids, known_digest, known = (), "", []
+    view = rpc.TicketViewAnswer.model_validate(
+        await p.call(
+            rpc.TICKET_VIEW,
+            {
+                "actor": p.email,
+                "id": ticket_id,
+                "known": len(known_ids),
+                "known_digest": known_digest,
+                "desk": desk,
+            },
+        )
     )
+    fresh = [_rendered(txn, ticket_id, p) for txn in view.history]
+    ids = (*known_ids[: view.history_from], *(str(txn["id"]) for txn in view.history))
+    p.ui.histories.put((ticket_id, p.email), (ids, view.history_digest))
     return {
-        "ticket": ticket,
-        "history": [_shown(txn, p) for txn in history],
-        "bookmarked": ticket_id in bookmarks,  # the actor's bookmarked ticket numbers
+        "ticket": view.ticket,
+        "history": [*known[: view.history_from], *fresh],
+        "bookmarked": view.bookmarked,
+        "queues": view.queues,
+        "responses": view.responses,
     }
 
 
-def _shown(txn: dict[str, Any], p: Page) -> dict[str, Any]:
-    """A transaction as the history shows it: its text in folds, its HTML made inert (kept
-    per transaction and language: a recorded transaction never changes)."""
-    key = (str(txn["id"]), p.session.language)
-    prepared = p.ui.shown.get(key)
-    if prepared is None:
+def _rendered(txn: dict[str, Any], ticket_id: int, p: Page) -> Markup:
+    """A transaction as the history shows it: its text in folds, its HTML made inert,
+    rendered once per language and kept (a recorded transaction never changes)."""
+    key = (str(txn["id"]), ticket_id, p.session.language)
+    article = p.ui.rendered.get(key)
+    if article is None:
         message = txn.get("message") or {}
         text = message.get("text") or txn.get("text") or ""
         html = message.get("html")
-        prepared = {
-            "segments": display.text_segments(text, message.get("folds") or ()),
+        segments = display.text_segments(text, message.get("folds") or ())
+        shown = {
+            **txn,
+            "segments": segments,
+            "has_text": any(segment.text.strip() for segment in segments),
             "safe_html": display.safe_html(html, p.t("ticket.image_blocked")) if html else "",
             "line": display.history_line(txn, p.t),
+            "attachments": message.get("attachments") or (),
+            "private": txn["type"] == "comment",
         }
-        p.ui.keep_shown(key, prepared)
-    return {
-        **txn,
-        **prepared,
-        "attachments": (txn.get("message") or {}).get("attachments") or (),
-        "private": txn["type"] == "comment",
-    }
+        article = Markup(  # noqa: S704 - the template escapes; safe_html is sanitised
+            p.ui.env.get_template("transaction.html").render(txn=shown, ticket_id=ticket_id, t=p.t)
+        )
+        p.ui.rendered.put(key, article)
+    return article
 
 
 @router.get("/t/{ticket_id}", response_class=HTMLResponse)
 async def ticket_page(p: Viewer, ticket_id: int = TicketNumber) -> Response:
-    context = await _ticket_context(p, ticket_id)
-    responses: Any = []
-    queues: list[dict[str, Any]] = []
-    if p.agent:
-        responses, queues = await asyncio.gather(
-            p.owned(rpc.RESPONSES, "list"),
-            p.call(rpc.LIST_QUEUES, {"actor": p.email}),
-        )
-    queue = next((q for q in queues if q["name"] == context["ticket"]["queue"]), None)
+    context = await _ticket_context(p, ticket_id, desk=p.agent)
+    queue = next((q for q in context["queues"] if q["name"] == context["ticket"]["queue"]), None)
     return p.render(
         "ticket.html",
-        responses=responses,
-        queues=queues,
         custom_fields=queue["custom_fields"] if queue else [],
         compose_id=uuid.uuid4().hex,
         **context,

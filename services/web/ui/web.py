@@ -10,12 +10,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from services.web.owned import owned
@@ -31,6 +32,8 @@ from services.web.ui.throttle import LoginThrottle
 from shared.messaging import RpcClient
 from shared.rpc import tickets as tickets_rpc
 
+K = TypeVar("K")
+V = TypeVar("V")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -49,7 +52,31 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 USER_CACHE_SECONDS = 5.0
-SHOWN_CACHE_SIZE = 10_000  # transactions ready to show (a few KB each)
+RENDERED_CACHE_SIZE = 20_000  # transactions rendered as histories show them (a few KB each)
+HISTORIES_CACHE_SIZE = 5_000  # (ticket, viewer): the transaction ids last sent
+
+
+class Lru(Generic[K, V]):
+    """At most ``size`` entries; the least recently used goes first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class LoginRequired(Exception):
@@ -74,8 +101,15 @@ class Ui:
     client_throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(allowed=50))
     env: Environment = field(init=False)
     _users: dict[str, tuple[float, tickets_rpc.UserDetails]] = field(default_factory=dict)
-    # Transactions as the history shows them, by (id, language): see pages._shown.
-    shown: OrderedDict[tuple[str, str], dict[str, Any]] = field(default_factory=OrderedDict)
+    # A recorded transaction never changes: rendered once per (id, ticket shown under,
+    # language), and what each viewer was last sent of a history, to ask only for the rest
+    # (see pages._ticket_context).
+    rendered: Lru[tuple[str, int, str], Markup] = field(
+        default_factory=lambda: Lru(RENDERED_CACHE_SIZE)
+    )
+    histories: Lru[tuple[int, str], tuple[tuple[str, ...], str]] = field(
+        default_factory=lambda: Lru(HISTORIES_CACHE_SIZE)
+    )
 
     def __post_init__(self) -> None:
         self.env = Environment(
@@ -98,11 +132,6 @@ class Ui:
             self._users.clear()
         self._users[email] = (time.monotonic() + USER_CACHE_SECONDS, details)
         return details
-
-    def keep_shown(self, key: tuple[str, str], prepared: dict[str, Any]) -> None:
-        self.shown[key] = prepared
-        if len(self.shown) > SHOWN_CACHE_SIZE:
-            self.shown.popitem(last=False)
 
     def forget_user(self, email: str) -> None:
         self._users.pop(email, None)
