@@ -63,6 +63,13 @@ def register(
             "Counts for dashboards: by status, queue, owner; created and resolved per week; "
             "time to resolution.",
         ),
+        (
+            rpc.SEARCH_MANY,
+            rpc.SearchMany,
+            lambda s: s.many,
+            "Quick searches and counts of one asker at once (a home page's boxes), in one "
+            "request to the index.",
+        ),
     ]
     for name, model, method, description in searches:
         register_rpc(broker, name, _endpoint(service, model, method), description=description)

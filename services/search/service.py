@@ -31,8 +31,11 @@ from shared.rpc.search import (
     AdvancedSearch,
     Aggregate,
     Condition,
+    Counts,
+    ManyResults,
     Principal,
     SearchAttachments,
+    SearchMany,
     SearchTickets,
 )
 
@@ -186,9 +189,33 @@ class SearchService:
         return attachment_result(result).model_dump(mode="json")
 
     async def aggregate(self, request: Aggregate) -> dict[str, Any]:
-        condition = request.query
-        if condition is None and request.q:
-            condition, _ = self._quick(request.q, request.principal)
         builder = await self._builder(request.principal)
-        body = builder.aggregation_body(condition, weeks=request.weeks, time_zone=request.time_zone)
+        body = self._counts_body(builder, request, request.principal)
         return aggregation_result(await self._index.search(body)).model_dump(mode="json")
+
+    async def many(self, request: SearchMany) -> dict[str, Any]:
+        """Quick searches and counts of one asker, in one request to the index."""
+        builder = await self._builder(request.principal)
+        quick = [self._quick(part.q, request.principal) for part in request.tickets]
+        bodies = [
+            builder.tickets_body(condition, sort=part.sort, limit=part.limit, offset=part.offset)
+            for (condition, _), part in zip(quick, request.tickets, strict=True)
+        ]
+        bodies += [self._counts_body(builder, part, request.principal) for part in request.counts]
+        results = await self._index.search_many(bodies)
+        found = len(request.tickets)
+        return ManyResults(
+            tickets=[
+                ticket_result(result, ticket_asked=ticket_id)
+                for result, (_, ticket_id) in zip(results[:found], quick, strict=True)
+            ],
+            counts=[aggregation_result(result) for result in results[found:]],
+        ).model_dump(mode="json")
+
+    def _counts_body(
+        self, builder: QueryBuilder, counts: Counts, principal: Principal
+    ) -> dict[str, Any]:
+        condition = counts.query
+        if condition is None and counts.q:
+            condition, _ = self._quick(counts.q, principal)
+        return builder.aggregation_body(condition, weeks=counts.weeks, time_zone=counts.time_zone)

@@ -17,6 +17,7 @@ SEARCH_TICKETS = "search.tickets"
 SEARCH_ADVANCED = "search.advanced"
 SEARCH_ATTACHMENTS = "search.attachments"
 SEARCH_AGGREGATE = "search.aggregate"
+SEARCH_MANY = "search.many"
 
 # A sort value of a hit, given back as ``search_after``: never an object or a list.
 SortValue = str | int | float | bool | None
@@ -161,14 +162,19 @@ class SortKey(_Model):
     order: Literal["asc", "desc"] = "desc"
 
 
-class SearchTickets(_Model):
+class QuickSearch(_Model):
     """Quick search: the text of the search bar (``devis queue:achats status:open``)."""
 
-    principal: Principal
     q: str = Field(min_length=1, max_length=1000)
     limit: int = Field(default=25, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=10_000)
     sort: tuple[SortKey, ...] = Field(default=(), max_length=4)
+
+
+class SearchTickets(QuickSearch):
+    """A quick search, for one asker."""
+
+    principal: Principal
 
 
 class AdvancedSearch(_Model):
@@ -259,16 +265,30 @@ class AttachmentResult(_Model):
     items: list[AttachmentHit]
 
 
-class Aggregate(_Model):
+class Counts(_Model):
     """Counts for a dashboard over the tickets the asker may see (optionally narrowed)."""
 
-    principal: Principal
     query: Condition | None = None
     q: str | None = Field(default=None, max_length=1000)  # or a quick-search text
     weeks: int = Field(default=26, ge=1, le=260)
     time_zone: str = Field(
         default="Europe/Paris", pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+){0,2}$|^UTC$"
     )
+
+
+class Aggregate(Counts):
+    """Counts, for one asker."""
+
+    principal: Principal
+
+
+class SearchMany(_Model):
+    """Several searches of one asker at once (a home page's boxes): one call and one
+    round trip to the index. Each part is answered as its own call would answer it."""
+
+    principal: Principal
+    tickets: tuple[QuickSearch, ...] = Field(default=(), max_length=10)
+    counts: tuple[Counts, ...] = Field(default=(), max_length=4)
 
 
 class Bucket(_Model):
@@ -285,3 +305,8 @@ class Aggregation(_Model):
     resolved_per_week: list[Bucket]
     # Seconds from creation to resolution, over the resolved tickets: "50", "90"… → value.
     resolution_seconds: dict[str, float | None]
+
+
+class ManyResults(_Model):
+    tickets: list[SearchResult]  # in the order of the searches asked
+    counts: list[Aggregation]

@@ -566,6 +566,30 @@ RPC_SAMPLES: dict[type[BaseModel], Callable[[], BaseModel]] = {
     rpc_search.Aggregate: lambda: rpc_search.Aggregate(
         principal=rpc_search.Principal(email=_ACTOR), q="queue:achats", weeks=12
     ),
+    rpc_search.Counts: lambda: rpc_search.Counts(q="queue:achats", weeks=4),
+    rpc_search.QuickSearch: lambda: rpc_search.QuickSearch(q="owner:me status:active", limit=15),
+    rpc_search.SearchMany: lambda: rpc_search.SearchMany(
+        principal=rpc_search.Principal(email=_ACTOR),
+        tickets=(
+            rpc_search.QuickSearch(q="owner:me status:active", limit=15),
+            rpc_search.QuickSearch(q="owner:nobody status:active", limit=15),
+        ),
+        counts=(rpc_search.Counts(q="status:active", weeks=4),),
+    ),
+    rpc_search.ManyResults: lambda: rpc_search.ManyResults(
+        tickets=[rpc_search.SearchResult(total=0, items=[])],
+        counts=[
+            rpc_search.Aggregation(
+                total=0,
+                by_status=[],
+                by_queue=[],
+                by_owner=[],
+                created_per_week=[],
+                resolved_per_week=[],
+                resolution_seconds={"50": None},
+            )
+        ],
+    ),
     rpc_search.Bucket: lambda: rpc_search.Bucket(key="open", count=12),
     rpc_search.Aggregation: lambda: rpc_search.Aggregation(
         total=20,

@@ -210,13 +210,14 @@ def test_notify_consumes_ticket_events_serves_its_rpc_and_publishes_delivery_fai
     assert "Envelope[DeliveryFailed]" in doc["components"]["schemas"]
 
 
-def test_search_consumes_its_queue_and_serves_its_four_searches() -> None:
+def test_search_consumes_its_queue_and_serves_its_searches() -> None:
     doc = _documents()["search"]
     searches = (
         rpc_search.SEARCH_TICKETS,
         rpc_search.SEARCH_ADVANCED,
         rpc_search.SEARCH_ATTACHMENTS,
         rpc_search.SEARCH_AGGREGATE,
+        rpc_search.SEARCH_MANY,
     )
 
     assert _consumed_queues(doc) == {

@@ -190,13 +190,26 @@ class OpenSearchTicketIndex:
         try:
             result: dict[str, Any] = await self.client.search(index=index or self.alias, body=body)
         except RequestError as exc:
-            reason = (
-                exc.info.get("error", {}).get("root_cause", [{}])[0].get("reason", "")
-                if isinstance(exc.info, dict)
-                else ""
-            )
-            raise InvalidInputError(f"the search cannot be run: {reason or exc.error}") from None
+            raise _refused(exc.info if isinstance(exc.info, dict) else {}, exc.error) from None
         return result
+
+    async def search_many(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Several searches in one request (``_msearch``), answered in order; one that
+        OpenSearch refuses fails them all, as ``search`` would."""
+        if not bodies:
+            return []
+        lines: list[dict[str, Any]] = []
+        for body in bodies:
+            lines += [{}, body]
+        try:
+            answer = await self.client.msearch(index=self.alias, body=lines)
+        except RequestError as exc:
+            raise _refused(exc.info if isinstance(exc.info, dict) else {}, exc.error) from None
+        results: list[dict[str, Any]] = answer["responses"]
+        for result in results:
+            if "error" in result:
+                raise _refused(result, "refused")
+        return results
 
     async def children(
         self, ids: list[str], routing: dict[str, str], *, index: str | None = None
@@ -210,3 +223,12 @@ class OpenSearchTicketIndex:
         except NotFoundError:
             return {}
         return {d["_id"]: d["_source"] for d in result["docs"] if d.get("found")}
+
+
+def _refused(info: dict[str, Any], fallback: object) -> InvalidInputError:
+    """An asker's error from what OpenSearch said of a search it refused."""
+    error = info.get("error")
+    reason = ""
+    if isinstance(error, dict):
+        reason = (error.get("root_cause") or [{}])[0].get("reason", "") or error.get("reason", "")
+    return InvalidInputError(f"the search cannot be run: {reason or fallback}")

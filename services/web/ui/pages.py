@@ -134,28 +134,36 @@ async def language(request: Request, form: Form_) -> Response:
 
 # --- home -------------------------------------------------------------------------------
 async def _widgets(p: Page, names: tuple[str, ...]) -> dict[str, Any]:
-    principal = {"email": p.email}
+    """The boxes' contents: the searches and counts in one call to the search service,
+    the viewer's own lists from the tickets service, all at once."""
+    searched = [n for n in names if n in WIDGET_QUERIES]
+    counted = [n for n in names if n == "dashboard"]
+
+    async def searches() -> dict[str, Any]:
+        if not searched and not counted:
+            return {}
+        found = await p.call(
+            search.SEARCH_MANY,
+            {
+                "principal": {"email": p.email},
+                "tickets": [{"q": WIDGET_QUERIES[n], "limit": 15} for n in searched],
+                "counts": [{"q": "status:active", "weeks": 4} for _ in counted],
+            },
+        )
+        return dict(zip([*searched, *counted], [*found["tickets"], *found["counts"]], strict=True))
 
     async def load(name: str) -> Any:
-        if name in WIDGET_QUERIES:
-            return await p.call(
-                search.SEARCH_TICKETS,
-                {"principal": principal, "q": WIDGET_QUERIES[name], "limit": 15},
-            )
         if name == "reminders":
             return await p.call(rpc.REMINDERS, {"actor": p.email, "action": "list"})
         if name == "bookmarks":
             return await p.call(rpc.BOOKMARKS, {"actor": p.email, "action": "list"})
         if name == "saved_searches":
             return await p.owned(rpc.SAVED_SEARCHES, "list")
-        if name == "dashboard":
-            return await p.call(
-                search.SEARCH_AGGREGATE, {"principal": principal, "q": "status:active", "weeks": 4}
-            )
         return None
 
-    loaded = await asyncio.gather(*(load(n) for n in names))
-    return dict(zip(names, loaded, strict=True))
+    own = [n for n in names if n not in searched and n not in counted]
+    found, *lists = await asyncio.gather(searches(), *(load(n) for n in own))
+    return {**dict(zip(own, lists, strict=True)), **found}
 
 
 def home_layout(p: Page) -> tuple[str, ...]:

@@ -17,8 +17,12 @@ from shared.events.ticket import QueueInfo, TicketStatusChanged, TransactionInfo
 from shared.rpc.search import (
     AdvancedSearch,
     Aggregate,
+    Counts,
     Principal,
+    QuickSearch,
     SearchAttachments,
+    SearchMany,
+    SearchTickets,
 )
 from shared.rpc.tickets import TicketRef
 from tests.integration.search.conftest import ADMIN, AGENT, TRAVAUX, Desk
@@ -333,6 +337,41 @@ async def test_dashboard_counts_by_status_queue_owner_week_and_time_to_resolve(
         Aggregate(principal=Principal(email=ADMIN), q="queue:travaux")
     )
     assert narrowed["total"] == 1
+
+
+async def test_many_searches_at_once_answer_as_each_alone(desk: Desk) -> None:
+    one = await desk.create("Un", "x")
+    two = await desk.create("Deux", "x", queue="travaux")
+    await desk.do(one, "take", actor=AGENT)
+    await desk.caught_up(one, two)
+    asks = ("owner:me status:active", "owner:nobody", f"{two}")
+    for who in (AGENT, ADMIN):
+        principal = Principal(email=who)
+        many = await desk.search.many(
+            SearchMany(
+                principal=principal,
+                tickets=tuple(QuickSearch(q=q) for q in asks),
+                counts=(Counts(q="status:active", weeks=4),),
+            )
+        )
+        alone = [
+            await desk.search.search_tickets(SearchTickets(principal=principal, q=q)) for q in asks
+        ]
+        assert many["tickets"] == alone
+        counts = await desk.search.aggregate(
+            Aggregate(principal=principal, q="status:active", weeks=4)
+        )
+        assert many["counts"] == [counts]
+    empty = await desk.search.many(SearchMany(principal=Principal(email=AGENT)))
+    assert empty == {"tickets": [], "counts": []}
+    with pytest.raises(InvalidInputError, match="cannot be run"):
+        await desk.search.many(
+            SearchMany(
+                principal=Principal(email=ADMIN),
+                tickets=(QuickSearch(q="x"),),
+                counts=(Counts(time_zone="Nulle/Part"),),
+            )
+        )
 
 
 async def test_a_query_opensearch_refuses_is_the_askers_error(desk: Desk) -> None:
