@@ -152,6 +152,7 @@ def _user_details(user: dict[str, Any]) -> dict[str, Any]:
         has_password=bool(user.get("password_hash")),
         signature=preferences.signature,
         home_layout=preferences.home_layout,
+        signed_out=user.get("signed_out"),
     ).model_dump()
 
 
@@ -1562,8 +1563,10 @@ class TicketService:
             signature=cmd.signature,
             home_layout=cmd.home_layout,
         )
-        fields = dataclasses.asdict(changed)
+        fields: dict[str, Any] = dataclasses.asdict(changed)
         fields["home_layout"] = list(changed.home_layout)
+        if cmd.signed_out is not None:  # never moved back: an older logout changes nothing
+            fields["signed_out"] = max(cmd.signed_out, float(user.get("signed_out") or 0))
         if not await self._store.update_user(actor.email, fields):  # pragma: no cover
             raise NotFoundError(f"no user {actor.email}")
         self._user_changed(actor.email)
@@ -1611,6 +1614,9 @@ class TicketService:
         }
         if cmd.password:
             fields["password_hash"] = hash_password(cmd.password)
+            known = await self._store.get_user(email)
+            if known and known.get("password_hash"):  # sessions opened with the old one end
+                fields["signed_out"] = time.time()
         await self._store.upsert_user(email, fields)
         self._user_changed(email)
         return {"email": email, "privileged": fields["privileged"], "is_admin": cmd.is_admin}

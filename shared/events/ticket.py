@@ -59,6 +59,9 @@ class AttachmentInfo(_Frozen):
     content_type: str
     size: int
     sha256: str
+    # The part's Content-ID, without its angle brackets: what the HTML body's ``cid:``
+    # URLs name when it shows the file inline (an image in a signature, a screenshot).
+    content_id: str | None = None
 
 
 class TextFold(_Frozen):

@@ -4,13 +4,16 @@ bulk changes, reminders."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import struct
 import uuid
+import zlib
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import ADMIN, make_mail, send, ticket_of, wait_until
 from tests.e2e.test_web_security import csrf_in, log_in, new_user, web_client
 
 pytestmark = pytest.mark.e2e
@@ -121,3 +124,45 @@ def test_a_new_ticket_the_builder_a_saved_search_and_a_dashboard(api: httpx.Clie
     history = api.get(f"/api/v1/tickets/{ticket}/history", params={"limit": 1, "offset": 1})
     assert history.status_code == 200
     assert len(history.json()["data"]) == 1 and history.json()["count"] >= 2
+
+
+def _png(red: int, green: int, blue: int) -> bytes:
+    """A one-pixel PNG of that colour."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(bytes([0, red, green, blue]))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_an_image_a_mail_shows_inline_is_shown_and_a_remote_one_is_not(
+    api: httpx.Client,
+) -> None:
+    sender = f"signature-{uuid.uuid4().hex[:8]}@supplier.example"
+    logo = _png(200, 30, 30)
+    mail = make_mail(sender, "Devis avec logo", "Bonjour, voici notre devis.")
+    mail.add_alternative(
+        '<p>Bonjour,</p><p><img src="cid:logo-1@supplier.example" alt="logo">'
+        '<img src="https://tracker.example/pixel.gif" alt="pixel"></p>',
+        subtype="html",
+    )
+    mail.get_payload()[1].add_related(
+        logo, maintype="image", subtype="png", cid="<logo-1@supplier.example>", filename="logo.png"
+    )
+    send(mail)
+    ticket = wait_until(lambda: ticket_of(api, sender), 20, "the mail's ticket", interval=0.3)
+    with web_client() as client:
+        assert log_in(client, *ADMIN).status_code == 303
+        page = client.get(f"/t/{ticket['id']}").text
+        url = f"/t/{ticket['id']}/files/{hashlib.sha256(logo).hexdigest()}"
+        assert f'<img src="{url}" alt="logo">' in page
+        assert "tracker.example" not in page
+        assert page.count('class="blocked-image"') == 1  # the remote one only
+        shown = client.get(url)
+        assert shown.status_code == 200 and shown.content == logo
+        assert shown.headers["content-type"] == "image/png"

@@ -447,6 +447,39 @@ def test_the_session_cookie_is_httponly_lax_and_checked(api: httpx.Client) -> No
             assert answer.headers["location"] == f"/login?next=/t/{ticket['id']}"
 
 
+def test_a_logout_ends_every_session_of_the_user_a_copied_cookie_too(
+    api: httpx.Client,
+) -> None:
+    email, password = new_user(api, privileged=True)
+    with web_client() as here, web_client() as elsewhere:
+        for client in (here, elsewhere):
+            assert log_in(client, email, password).status_code == 303
+            assert client.get("/").status_code == 200
+        copied = here.cookies[SESSION]
+        logout = here.post("/logout", data={"csrf": csrf_in(here.get("/").text)})
+        assert logout.status_code == 303 and logout.headers["location"] == "/login"
+        assert here.get("/").status_code == 303
+        assert elsewhere.get("/").headers["location"] == "/login?next=/"
+        with httpx.Client(base_url=WEB, timeout=15, cookies={SESSION: copied}) as thief:
+            assert thief.get("/").headers["location"] == "/login?next=/"
+        assert log_in(here, email, password).status_code == 303  # a new session is good
+        assert here.get("/").status_code == 200
+
+
+def test_a_new_password_ends_the_sessions_opened_with_the_old_one(api: httpx.Client) -> None:
+    email, password = new_user(api, privileged=True)
+    with web_client() as client:
+        assert log_in(client, email, password).status_code == 303
+        assert client.get("/").status_code == 200
+        changed = api.put(
+            f"/api/v1/users/{email}",
+            json={"name": "Web", "password": f"pw-{uuid.uuid4().hex}", "privileged": True},
+        )
+        assert changed.status_code == 200
+        assert wait_until(lambda: client.get("/").status_code == 303, 10, "the session ended")
+        assert log_in(client, email, password).status_code == 401  # the old one is refused
+
+
 def test_pages_carry_the_security_headers(admin_web: httpx.Client) -> None:
     pages = [
         admin_web.get("/"),

@@ -293,13 +293,19 @@ def elements(markup: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.found
 
 
+OUR_FILE = re.compile(r"/t/[0-9]+/files/[0-9a-f]{64}")
+
+
 def assert_inert(markup: str) -> None:
-    """Only the allowed elements, no handler, style, source or dangerous link."""
+    """Only the allowed elements, no handler, style, outside source or dangerous link."""
     for tag, attrs in elements(markup):
         assert tag in display.ALLOWED_TAGS | {"span"}, tag
         for name, value in attrs.items():
             assert not name.startswith("on"), (tag, name)
-            assert name not in ("style", "src", "srcset", "action", "formaction", "id", "name")
+            if name == "src":  # an image of the message itself, from our files route
+                assert tag == "img" and OUR_FILE.fullmatch(value or ""), value
+                continue
+            assert name not in ("style", "srcset", "action", "formaction", "id", "name")
             assert name not in ("background", "poster", "xlink:href", "srcdoc", "ping")
             if name == "href":
                 assert (value or "").startswith(("http://", "https://", "mailto:")), value
@@ -365,6 +371,46 @@ def test_outside_images_are_blocked_and_marked() -> None:
     images = [attrs for tag, attrs in elements(shown) if tag == "img"]
     assert len(images) == 2 and all("hidden" in attrs and "src" not in attrs for attrs in images)
     assert images[0]["alt"] == "Logo ACME"
+    assert_inert(shown)
+
+
+FILES = [
+    {"content_id": "<logo@acme.example>", "content_type": "image/png", "sha256": "a" * 64},
+    {"content_id": "plan@acme.example", "content_type": "image/JPEG; x=1", "sha256": "b" * 64},
+    {"content_id": "<devis@acme.example>", "content_type": "application/pdf", "sha256": "c" * 64},
+    {"content_id": "<vector@acme.example>", "content_type": "image/svg+xml", "sha256": "d" * 64},
+    {"content_id": None, "content_type": "image/png", "sha256": "e" * 64},
+]
+
+
+def test_a_messages_own_images_are_named_by_their_content_id() -> None:
+    assert display.inline_images(FILES, 7) == {
+        "logo@acme.example": f"/t/7/files/{'a' * 64}",
+        "plan@acme.example": f"/t/7/files/{'b' * 64}",
+    }  # a PDF or an SVG is never an image the page shows; a file without id is not inline
+
+
+def test_an_image_of_the_message_itself_is_shown_and_any_other_blocked() -> None:
+    shown = display.safe_html(
+        '<p><img src="cid:logo@acme.example" alt="ACME"> <img src="CID:%3Cplan@ACME.example%3E">'
+        ' <img src="cid:devis@acme.example"> <img src="cid:vector@acme.example">'
+        ' <img src="cid:unknown@acme.example"> <img src="/t/7/files/' + "a" * 64 + '">'
+        ' <img src="https://tracker.example/open.gif" alt="a&quot; src=&quot;x"></p>',
+        "image bloquée",
+        display.inline_images(FILES, 7),
+    )
+    images = [attrs for tag, attrs in elements(shown) if tag == "img"]
+    assert [i.get("src") for i in images] == [
+        f"/t/7/files/{'a' * 64}",
+        f"/t/7/files/{'b' * 64}",
+        None,
+        None,
+        None,
+        None,  # a path written in the mail is not trusted: only cid: names our files
+        None,
+    ]
+    assert shown.count('class="blocked-image"') == 5
+    assert all(("hidden" in i) == ("src" not in i) for i in images)
     assert_inert(shown)
 
 

@@ -30,6 +30,9 @@ def describe(attachment: ParsedAttachment) -> AttachmentInfo:
         content_type=attachment.content_type,
         size=len(attachment.content),
         sha256=attachment.sha256,
+        content_id=attachment.content_id.strip().strip("<>").strip() or None
+        if attachment.content_id
+        else None,
     )
 
 

@@ -10,9 +10,11 @@ images from our own origin only) would stop what got through anyway.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import nh3
 
@@ -24,12 +26,16 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"alt", "title", "width", "height"},  # never src: see above
+    "img": {"alt", "title", "width", "height", "src"},  # src: only our own files (cid:)
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
     "ol": {"start"},
 }
 BLOCKED_IMAGE = "data-blocked"  # marks an image whose source was removed
+# Images the browser may show from our origin (the files route serves these inline).
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+# An <img> as nh3 writes it: attribute values always in double quotes, `"` escaped.
+_IMG_TAG = re.compile(r'<img(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:="[^"]*")?)*\s*/?>')
 
 
 @dataclass(frozen=True)
@@ -68,21 +74,51 @@ def _attribute(element: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def safe_html(markup: str, blocked_label: str) -> str:
-    """Mail HTML as it may be put in our page: inert, with outside images blocked."""
+def inline_images(attachments: Iterable[Mapping[str, Any]], ticket_id: int) -> dict[str, str]:
+    """Content-ID (folded) → the URL of that file on the ticket, for the images a
+    message carries for its HTML body to show."""
+    found = {}
+    for attachment in attachments:
+        content_id = _content_id(str(attachment.get("content_id") or ""))
+        kind = str(attachment.get("content_type", "")).split(";", 1)[0].strip().lower()
+        if content_id and kind in INLINE_IMAGE_TYPES and attachment.get("sha256"):
+            found[content_id] = f"/t/{ticket_id}/files/{attachment['sha256']}"
+    return found
+
+
+def safe_html(markup: str, blocked_label: str, inline: Mapping[str, str] | None = None) -> str:
+    """Mail HTML as it may be put in our page: inert; an image shows only when it is one
+    of the message's own files (``cid:`` in ``inline``), any other is blocked."""
+    own = inline or {}
+
+    def attribute(element: str, name: str, value: str) -> str | None:
+        if element == "img" and name == "src":
+            scheme, _, rest = value.partition(":")
+            return own.get(_content_id(unquote(rest))) if scheme.lower() == "cid" else None
+        return _attribute(element, name, value)
+
     cleaned = nh3.clean(
         markup,
         tags=ALLOWED_TAGS,
         clean_content_tags={"script", "style", "title", "head"},
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes={"http", "https", "mailto", "cid"},
         link_rel="noopener noreferrer nofollow",
-        attribute_filter=_attribute,
+        attribute_filter=attribute,
         strip_comments=True,
     )
-    # Every <img> has lost its src: mark it so the reader knows an image was there.
-    marker = html.escape(f"[{blocked_label}]")
-    return cleaned.replace("<img", f'<span class="blocked-image">{marker}</span><img hidden')
+    # An <img> that lost its src is marked, so the reader knows an image was there.
+    marker = f'<span class="blocked-image">{html.escape(f"[{blocked_label}]")}</span>'
+    return _IMG_TAG.sub(
+        lambda tag: (
+            tag[0] if ' src="' in tag[0] else marker + tag[0].replace("<img", "<img hidden", 1)
+        ),
+        cleaned,
+    )
+
+
+def _content_id(value: str) -> str:
+    return value.strip().strip("<>").strip().lower()
 
 
 def history_line(txn: dict[str, Any], t: Callable[..., str]) -> str:

@@ -109,6 +109,16 @@ async def login(request: Request, form: Form_) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request, _: Form_) -> Response:
+    """End the session here and everywhere: every session of the user opened until now
+    is refused from now on (a copied cookie too), not only this cookie forgotten."""
+    ui = ui_of(request)
+    session = visitor_session(request)
+    if session.logged_in:
+        with contextlib.suppress(InvalidInputError, AuthenticationFailedError):
+            await ui.rpc.call(
+                rpc.USER_PREFERENCES, {"actor": session.email, "signed_out": time.time()}
+            )
+        ui.forget_user(session.email)
     response = see_other("/login")
     response.delete_cookie("guichet_session", path="/")
     return response
@@ -250,7 +260,13 @@ def _rendered(txn: dict[str, Any], ticket_id: int, p: Page) -> Markup:
             **txn,
             "segments": segments,
             "has_text": any(segment.text.strip() for segment in segments),
-            "safe_html": display.safe_html(html, p.t("ticket.image_blocked")) if html else "",
+            "safe_html": display.safe_html(
+                html,
+                p.t("ticket.image_blocked"),
+                display.inline_images(message.get("attachments") or (), ticket_id),
+            )
+            if html
+            else "",
             "line": display.history_line(txn, p.t),
             "attachments": message.get("attachments") or (),
             "private": txn["type"] == "comment",

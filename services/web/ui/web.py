@@ -185,10 +185,13 @@ async def page(request: Request) -> Page:
     """The logged-in viewer, or a redirection to the login page (and back here after)."""
     ui = ui_of(request)
     session = session_of(request)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if session is None or not session.logged_in:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
-    return Page(request, ui, session, await ui.user(session.email))
+    user = await ui.user(session.email)
+    if user.signed_out is not None and session.issued <= user.signed_out:
+        raise LoginRequired(target)  # logged out since (here or elsewhere), or new password
+    return Page(request, ui, session, user)
 
 
 async def checked_form(request: Request) -> FormData:
