@@ -380,6 +380,7 @@ def test_files_sent_in_json_go_on_the_message_download_and_reach_the_requestor(
         "content_type": "application/pdf",
         "size": len(quote),
         "sha256": hashlib.sha256(quote).hexdigest(),
+        "content_id": None,  # a file sent from the web is never shown inline
     }
     assert opened_with["sha256"] == hashlib.sha256(order).hexdigest()
     downloaded = api.get(f"/api/v1/tickets/{number}/attachments/{replied_with['sha256']}")

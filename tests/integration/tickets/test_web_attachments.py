@@ -71,6 +71,7 @@ async def test_a_reply_with_a_pdf_lists_it_in_the_history_and_its_bytes_come_bac
         "content_type": PDF_TYPE,
         "size": len(PDF),
         "sha256": PDF_SHA256,
+        "content_id": None,
     }
     history = await service.history(rpc.TicketRef(actor=REQUESTOR, id=ticket_id))
     [correspond] = [h for h in history if h["id"] == result["transaction"]]
