@@ -97,6 +97,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
             await background.stop()
             await broker.stop()
             await rpc_client.stop()
+            await sender.aclose()
             await mongo.close()
 
     async def broker_ready() -> bool:

@@ -96,18 +96,35 @@ class Smarthost:
     def __init__(self) -> None:
         self.catcher = Catcher()
         self.port = free_port()
+        self.connections = 0  # sessions opened with it so far
         self._server: asyncio.Server | None = None
+        self._sessions: list[SMTP] = []
 
     async def start(self) -> None:
         self._server = await asyncio.get_running_loop().create_server(
-            lambda: SMTP(self.catcher, hostname="smarthost"), host="127.0.0.1", port=self.port
+            self._session, host="127.0.0.1", port=self.port
         )
 
+    def _session(self) -> SMTP:
+        self.connections += 1
+        session = SMTP(self.catcher, hostname="smarthost")
+        self._sessions.append(session)
+        return session
+
+    def drop_sessions(self) -> None:
+        """Close every open session without a word, as a smarthost's idle time-out does."""
+        sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            if session.transport is not None:
+                session.transport.close()
+
     async def stop(self) -> None:
+        """Down: no new session, and the open ones cut."""
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        self.drop_sessions()
 
 
 @pytest.fixture
