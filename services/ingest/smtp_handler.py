@@ -20,8 +20,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import policy
-from email.parser import BytesHeaderParser
 from typing import Any
 
 from aiosmtpd.lmtp import LMTP
@@ -35,6 +33,7 @@ from shared.events.envelope import Envelope
 from shared.events.mail import LoopFacts, MailReceived
 from shared.mail.addresses import normalize_address
 from shared.mail.loop_guard import classify_loop
+from shared.mail.parsing import read_headers
 from shared.messaging import EventPublisher
 from shared.observability import correlation_scope
 
@@ -232,12 +231,5 @@ class _Received:
 
 
 def _headers(raw: bytes) -> dict[str, str]:
-    """The header fields, lower-cased names; only the header block is parsed (the body of
-    a mail with a PDF is 99 % of its bytes and the parser would split it all in lines)."""
-    end = raw.find(b"\n\r\n")  # the blank line of a CRLF mail…
-    bare = raw.find(b"\n\n", 0, end if end >= 0 else len(raw))  # …or of a bare-LF one
-    if bare >= 0:
-        end = bare
-    block = raw[: end + 1] if end >= 0 else raw
-    parsed = BytesHeaderParser(policy=policy.compat32).parsebytes(block)
-    return {k.lower(): str(v) for k, v in parsed.items()}
+    """The header fields, lower-cased names (only the header block is read)."""
+    return {k.lower(): str(v) for k, v in read_headers(raw).items()}

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from email import policy
-from email.parser import BytesHeaderParser
 from typing import Any
 
 from shared.events.ticket import AuthenticationInfo
+from shared.mail.parsing import read_headers
 
 
 def header_values(raw: bytes, name: str) -> list[str]:
     """Every value of one header of a raw mail, topmost first (read leniently)."""
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
-    return [str(v) for v in headers.get_all(name) or []]
+    return [str(v) for v in read_headers(raw).get_all(name) or []]
 
 
 def _without_comments(value: str) -> str:

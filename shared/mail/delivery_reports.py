@@ -16,6 +16,7 @@ from email.message import Message
 from email.parser import BytesParser
 
 from shared.mail.addresses import normalize_address
+from shared.mail.parsing import read_headers
 
 _OUR_MESSAGE_ID = re.compile(r"<guichet\.[^<>\s]+@[^<>\s]+>")
 
@@ -81,18 +82,24 @@ def _returned_headers(msg: Message) -> Message | None:
     return None
 
 
+def _says_report(msg: Message) -> bool:
+    return (
+        msg.get_content_type() == "multipart/report"
+        and str(msg.get_param("report-type") or "").lower() == "delivery-status"
+    )
+
+
 def read_delivery_report(raw: bytes, *, from_mailer_daemon: bool) -> DeliveryReport | None:
     """The report ``raw`` is, or None when it is not a delivery report. A plain-text mail
     counts only when it comes from a mailer daemon (by its From: an empty envelope sender
     is also every vacation reply's) and quotes one of our Message-IDs in its text."""
     try:
+        if not from_mailer_daemon and not _says_report(read_headers(raw)):
+            return None  # the usual mail: its headers are enough to tell (no body read)
         msg = BytesParser(policy=policy.compat32).parsebytes(raw)
     except Exception:  # compat32 hardly ever raises; never let a report break a mail
         return None
-    is_report = (
-        msg.get_content_type() == "multipart/report"
-        and str(msg.get_param("report-type") or "").lower() == "delivery-status"
-    )
+    is_report = _says_report(msg)
     # Our ids in the returned text only, never in the mail's own headers (a vacation
     # reply names our mail in its In-Reply-To, and is no bounce); they may sit in a
     # quoted-printable or base64 part, so the decoded texts are read.

@@ -144,9 +144,15 @@ def decode_header_text(value: object) -> str:
 # --- headers ------------------------------------------------------------------------------
 
 
-def _headers(raw: bytes) -> Message:
-    """The headers alone, read leniently (compat32 never raises on a malformed header)."""
-    return BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+def read_headers(raw: bytes) -> Message:
+    """A mail's top-level headers alone, read leniently (compat32 never raises on a
+    malformed header). Only the header block is read: the body of a mail with a PDF is
+    nearly all its bytes, and the parser would decode and split it all for nothing."""
+    end = raw.find(b"\n\r\n")  # the blank line of a CRLF mail…
+    bare = raw.find(b"\n\n", 0, end if end >= 0 else len(raw))  # …or of a bare-LF one
+    if bare >= 0:
+        end = bare
+    return BytesHeaderParser(policy=policy.compat32).parsebytes(raw[: end + 1] if end >= 0 else raw)
 
 
 def _raw_values(headers: Message, name: str) -> list[str]:
@@ -385,7 +391,7 @@ _EXTENSIONS = {
 
 def _default_filename(ctype: str, content: bytes, index: int) -> str:
     if ctype in _ATTACHED_MAILS:
-        subject = _header(_headers(content), "Subject")
+        subject = _header(read_headers(content), "Subject")
         subject = re.sub(r"[\\/:*?\"<>|]", "_", subject).strip()[:200]
         return f"{subject or 'message'}.eml"
     return _DEFAULT_FILENAMES.get(ctype) or f"part-{index}{_EXTENSIONS.get(ctype, '')}"
@@ -474,7 +480,7 @@ def _parse_mail(raw: bytes) -> ParsedMail:
     defects += _defects_found(msg)
     if b"\x00" in raw:
         defects.append("NUL bytes in the mail (none kept in its text)")
-    headers = _headers(raw)
+    headers = read_headers(raw)
     from_name, from_address = _sender(headers)
     return ParsedMail(
         subject=_header(headers, "Subject"),
