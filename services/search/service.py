@@ -34,6 +34,7 @@ from shared.rpc.search import (
     Counts,
     ManyResults,
     Principal,
+    QuickSearch,
     SearchAttachments,
     SearchMany,
     SearchTickets,
@@ -164,13 +165,20 @@ class SearchService:
         return query.condition, query.ticket_id
 
     async def search_tickets(self, request: SearchTickets) -> dict[str, Any]:
-        condition, ticket_id = self._quick(request.q, request.principal)
         builder = await self._builder(request.principal)
-        body = builder.tickets_body(
-            condition, sort=request.sort, limit=request.limit, offset=request.offset
-        )
+        body, ticket_id = self._quick_body(builder, request, request.principal)
         result = await self._index.search(body)
         return ticket_result(result, ticket_asked=ticket_id).model_dump(mode="json")
+
+    def _quick_body(
+        self, builder: QueryBuilder, search: QuickSearch, principal: Principal
+    ) -> tuple[dict[str, Any], int | None]:
+        """The body of a quick search, and the ticket number it names alone, if so."""
+        condition, ticket_id = self._quick(search.q, principal)
+        body = builder.tickets_body(
+            condition, sort=search.sort, limit=search.limit, offset=search.offset
+        )
+        return body, ticket_id
 
     async def advanced(self, request: AdvancedSearch) -> dict[str, Any]:
         builder = await self._builder(request.principal)
@@ -196,11 +204,8 @@ class SearchService:
     async def many(self, request: SearchMany) -> dict[str, Any]:
         """Quick searches and counts of one asker, in one request to the index."""
         builder = await self._builder(request.principal)
-        quick = [self._quick(part.q, request.principal) for part in request.tickets]
-        bodies = [
-            builder.tickets_body(condition, sort=part.sort, limit=part.limit, offset=part.offset)
-            for (condition, _), part in zip(quick, request.tickets, strict=True)
-        ]
+        quick = [self._quick_body(builder, part, request.principal) for part in request.tickets]
+        bodies = [body for body, _ in quick]
         bodies += [self._counts_body(builder, part, request.principal) for part in request.counts]
         results = await self._index.search_many(bodies)
         found = len(request.tickets)

@@ -382,6 +382,7 @@ class TicketService:
         self._config_cache: dict[str, tuple[float, Any]] = {}
         # Actors as rights checks see them, by address (see ``actor``).
         self._actors: dict[str, tuple[float, Actor]] = {}
+        self._users_generation = 0  # changed with any user: a reading older is not kept
 
     # mail -------------------------------------------------------------------------------
     async def on_mail_received(self, envelope: Envelope[MailReceived]) -> None:
@@ -792,6 +793,7 @@ class TicketService:
 
     def forget_configuration(self) -> None:
         self._config_cache.clear()
+        self._users_generation += 1
         self._actors.clear()
 
     async def _instance(self) -> dict[str, Any]:
@@ -1044,16 +1046,19 @@ class TicketService:
         hit = self._actors.get(address)
         if hit is not None and hit[0] > now:
             return hit[1]
+        generation = self._users_generation
         user = await self._store.get_user(address)
         if user is None:
             raise AuthenticationFailedError(f"unknown user {email}")
-        if len(self._actors) >= ACTOR_CACHE_SIZE:
-            self._actors.clear()
         found = actor_of(user)
-        self._actors[address] = (now + CONFIG_TTL_SECONDS, found)
+        if generation == self._users_generation:  # no change here while it was read
+            if len(self._actors) >= ACTOR_CACHE_SIZE:
+                self._actors.clear()
+            self._actors[address] = (now + CONFIG_TTL_SECONDS, found)
         return found
 
     def _user_changed(self, email: str) -> None:
+        self._users_generation += 1
         self._actors.pop(email, None)
 
     async def _grants(self) -> list[Grant]:
@@ -1565,12 +1570,13 @@ class TicketService:
         )
         fields: dict[str, Any] = dataclasses.asdict(changed)
         fields["home_layout"] = list(changed.home_layout)
-        if cmd.signed_out is not None:  # never moved back: an older logout changes nothing
-            fields["signed_out"] = max(cmd.signed_out, float(user.get("signed_out") or 0))
-        if not await self._store.update_user(actor.email, fields):  # pragma: no cover
-            raise NotFoundError(f"no user {actor.email}")
+        unchanged = changed == _preferences_of(user)  # e.g. a logout alone
+        if not unchanged and not await self._store.update_user(actor.email, fields):
+            raise NotFoundError(f"no user {actor.email}")  # pragma: no cover
+        if cmd.signed_out is not None:
+            await self._store.sign_out(actor.email, cmd.signed_out)
         self._user_changed(actor.email)
-        return _user_details({**user, **fields})
+        return _user_details(await self._store.get_user(actor.email) or {**user, **fields})
 
     async def grant(self, cmd: rpc.GrantChange) -> dict[str, Any]:
         return await self._change_grants(cmd, add=True)
@@ -1612,11 +1618,11 @@ class TicketService:
             "language": cmd.language,
             "groups": sorted(set(cmd.groups)),
         }
+        known = await self._store.get_user(email) if cmd.password else None
         if cmd.password:
             fields["password_hash"] = hash_password(cmd.password)
-            known = await self._store.get_user(email)
-            if known and known.get("password_hash"):  # sessions opened with the old one end
-                fields["signed_out"] = time.time()
         await self._store.upsert_user(email, fields)
+        if known and known.get("password_hash"):  # sessions opened with the old one end
+            await self._store.sign_out(email, time.time())
         self._user_changed(email)
         return {"email": email, "privileged": fields["privileged"], "is_admin": cmd.is_admin}

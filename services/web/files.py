@@ -14,9 +14,13 @@ from shared.rpc import tickets as rpc
 
 # What a browser may show inline; anything else downloads (an HTML or SVG file from a
 # supplier must never run in our origin).
-INLINE_TYPES = frozenset(
-    {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain"}
-)
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+INLINE_TYPES = IMAGE_TYPES | {"application/pdf", "text/plain"}
+
+
+def media_type(content_type: str) -> str:
+    """``type/subtype`` of a stored file's type, lower case, without parameters."""
+    return content_type.split(";")[0].strip().lower()
 
 
 def content_disposition(filename: str, *, inline: bool) -> str:
@@ -33,7 +37,7 @@ async def file_response(
     found = rpc.AttachmentContent.model_validate(
         await client.call(rpc.GET_ATTACHMENT, {"actor": actor, "sha256": sha256, "ticket": ticket})
     )
-    content_type = found.content_type.split(";")[0].strip().lower() or "application/octet-stream"
+    content_type = media_type(found.content_type) or "application/octet-stream"
     shown = content_type in INLINE_TYPES
     disposition = content_disposition(found.filename, inline=shown and not download)
     return Response(

@@ -351,6 +351,11 @@ def _content_id(headers: Message) -> str:
     return " ".join(str(headers.get("Content-ID", "")).split())
 
 
+def bare_content_id(value: str) -> str:
+    """A Content-ID without its angle brackets (as ``cid:`` URLs name it)."""
+    return value.strip().strip("<>").strip()
+
+
 def _filename(headers: Message) -> str | None:
     """The part's file name (``filename`` of Content-Disposition, else ``name`` of
     Content-Type), decoded whatever the encoding: RFC 2231 with or without charset and

@@ -31,8 +31,9 @@ from services.web.ui.session import (
     new_session,
 )
 from services.web.ui.throttle import LoginThrottle
-from services.web.ui.web import Lru, Ui, safe_target
+from services.web.ui.web import Ui, safe_target
 from shared.errors import PermissionDeniedError
+from shared.lru import Lru
 from shared.mail.html_sanitizer import sanitize_html
 from shared.messaging import RpcClient
 from shared.rpc import tickets as rpc
@@ -414,6 +415,11 @@ def test_an_image_of_the_message_itself_is_shown_and_any_other_blocked() -> None
     assert_inert(shown)
 
 
+def test_an_alt_text_that_looks_like_a_source_does_not_hide_the_marker() -> None:
+    shown = display.safe_html('<img alt="a src=" src="https://tracker.example/p.gif">', "x")
+    assert shown.startswith('<span class="blocked-image">[x]</span><img hidden')
+
+
 def test_mailto_and_web_links_are_kept_with_a_safe_rel() -> None:
     shown = display.safe_html(
         '<p><a href="mailto:ventes@acme.example">écrire</a> '
@@ -642,3 +648,13 @@ def test_kept_entries_go_least_recently_used_first() -> None:
     assert kept.get("b") is None and kept.get("a") == 1 and kept.get("c") == 3
     kept.put("a", 4)  # a new value for a kept key takes no more room
     assert len(kept) == 2 and kept.get("a") == 4
+
+
+def test_kept_entries_may_weigh_their_size() -> None:
+    kept: Lru[str, str] = Lru(10, weigh=len)
+    kept.put("a", "xxxx")
+    kept.put("b", "yyyy")
+    kept.put("c", "zzz")  # 11 > 10: the oldest goes
+    assert kept.get("a") is None and kept.get("b") == "yyyy" and kept.get("c") == "zzz"
+    kept.put("d", "w" * 50)  # heavier than all: kept alone
+    assert len(kept) == 1 and kept.get("d") == "w" * 50

@@ -52,6 +52,7 @@ class SmtpBatch:
         self._sender = sender
         self._client: aiosmtplib.SMTP | None = None
         self._reused = False  # a session of an earlier batch, not yet used in this one
+        self._in_flight = False  # a command sent and not answered (see _attempt)
 
     async def _session(self) -> aiosmtplib.SMTP:
         if self._client is None:
@@ -72,21 +73,36 @@ class SmtpBatch:
         client = await self._session()
         reused, self._reused = self._reused, False
         try:
-            errors, _ = await client.send_message(mail, sender=sender, recipients=[recipient])
-        except aiosmtplib.SMTPServerDisconnected as exc:
-            if not reused:
+            errors = await self._attempt(client, mail, sender, recipient)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPResponseException) as exc:
+            closed = isinstance(exc, aiosmtplib.SMTPServerDisconnected) or exc.code == 421
+            if not (reused and closed):
                 raise self._translated(exc) from exc
             # A kept session the smarthost had closed meanwhile: once more, on a new one.
             self._drop()
-            client = await self._connect()
             try:
-                errors, _ = await client.send_message(mail, sender=sender, recipients=[recipient])
+                errors = await self._attempt(await self._connect(), mail, sender, recipient)
             except Exception as again:
                 raise self._translated(again) from again
         except Exception as exc:
             raise self._translated(exc) from exc
         if errors:  # pragma: no cover - one recipient: refused means SMTPRecipientsRefused
             raise PermanentDeliveryError(str(errors))
+
+    async def _attempt(
+        self, client: aiosmtplib.SMTP, mail: EmailMessage, sender: str, recipient: str
+    ) -> dict[str, aiosmtplib.SMTPResponse]:
+        """One mail on ``client``. Until the smarthost has answered, the session is in
+        flight: a cancellation or an unforeseen error leaves it in an unknown state, and it
+        is not kept for another batch (see ``release``)."""
+        self._in_flight = True
+        try:
+            errors, _ = await client.send_message(mail, sender=sender, recipients=[recipient])
+        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+            self._in_flight = False  # answered; aiosmtplib has reset the envelope
+            raise
+        self._in_flight = False
+        return errors
 
     def _translated(self, exc: Exception) -> Exception:
         """What a failure to send one mail means for it and for the session."""
@@ -111,6 +127,10 @@ class SmtpBatch:
             return SmarthostUnavailableError(f"smarthost connection failed: {exc!r}")
         return exc
 
+    def abandon(self) -> None:
+        """Close the session without a word (its state is unknown)."""
+        self._drop()
+
     def _drop(self) -> None:
         """Forget a session that cannot be used again (closed without a word)."""
         client, self._client = self._client, None
@@ -119,7 +139,9 @@ class SmtpBatch:
                 client.close()
 
     async def release(self) -> None:
-        """The batch is over: its session waits for the next one."""
+        """The batch is over: its session waits for the next one, when its state is known."""
+        if self._in_flight:
+            self._drop()
         client, self._client = self._client, None
         if client is not None:
             await self._sender.keep_idle(client)
@@ -175,8 +197,10 @@ class SmtpSender:
         batch = SmtpBatch(self)
         try:
             yield batch
-        finally:
-            await batch.release()
+        except BaseException:
+            batch.abandon()  # whatever happened, no session of this batch is kept
+            raise
+        await batch.release()
 
     def idle_session(self) -> aiosmtplib.SMTP | None:
         """A session kept from an earlier batch, if one is still fresh and connected."""

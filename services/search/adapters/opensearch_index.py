@@ -17,7 +17,7 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch, NotFoundError, RequestError
 
 from services.search.domain.documents import MAPPING_VERSION, Action, index_body, mapping_body
-from shared.errors import InvalidInputError
+from shared.errors import InvalidInputError, RetryableError
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class OpenSearchTicketIndex:
         try:
             result: dict[str, Any] = await self.client.search(index=index or self.alias, body=body)
         except RequestError as exc:
-            raise _refused(exc.info if isinstance(exc.info, dict) else {}, exc.error) from None
+            raise _refused_request(exc) from None
         return result
 
     async def search_many(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -204,11 +204,14 @@ class OpenSearchTicketIndex:
         try:
             answer = await self.client.msearch(index=self.alias, body=lines)
         except RequestError as exc:
-            raise _refused(exc.info if isinstance(exc.info, dict) else {}, exc.error) from None
+            raise _refused_request(exc) from None
         results: list[dict[str, Any]] = answer["responses"]
         for result in results:
-            if "error" in result:
+            if "error" not in result:
+                continue
+            if result.get("status") == 400:  # as a refused search alone: the asker's
                 raise _refused(result, "refused")
+            raise RetryableError(f"OpenSearch could not run a search: {result['error']!r:.300}")
         return results
 
     async def children(
@@ -223,6 +226,10 @@ class OpenSearchTicketIndex:
         except NotFoundError:
             return {}
         return {d["_id"]: d["_source"] for d in result["docs"] if d.get("found")}
+
+
+def _refused_request(exc: RequestError) -> InvalidInputError:
+    return _refused(exc.info if isinstance(exc.info, dict) else {}, exc.error)
 
 
 def _refused(info: dict[str, Any], fallback: object) -> InvalidInputError:

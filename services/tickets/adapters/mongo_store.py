@@ -26,23 +26,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import time
 import uuid
 import weakref
-from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from services.tickets.domain.custom_fields import CustomFieldDefinition
 from services.tickets.domain.model import LINK_KINDS, Queue, Ticket, Transaction
 from services.tickets.domain.owned_items import OWNED_KINDS
 from services.tickets.domain.rights import Grant
 from shared.events.ticket import MailFacts, MessageInfo
+from shared.lru import Lru
 
 TICKET_FIELDS = {f.name for f in dataclasses.fields(Ticket)}
 
@@ -108,6 +109,7 @@ BODY_FIELDS = ("event", "ticket_after")
 # What a read of transactions leaves out when it needs no body (old documents carry it).
 WITHOUT_EVENT = dict.fromkeys(BODY_FIELDS, 0)
 
+log = logging.getLogger(__name__)
 HISTORY_CACHE_SIZE = 20_000  # transactions kept in memory (a few KB each, no body)
 STAMPED_CACHE_SIZE = 20_000  # lists kept (see _stamped): one per user and kind at most
 STAMPED_MAX_AGE_SECONDS = 60.0  # in case a stamp's change was lost (a write failed after)
@@ -146,13 +148,13 @@ class MongoTicketStore:
         self._next_number: int | None = None
         # Recorded transactions by "<ticket>:<seq>" (see transactions_of), and one lock per
         # ticket being read (gone with the last reader).
-        self._recorded: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._recorded: Lru[str, dict[str, Any]] = Lru(HISTORY_CACHE_SIZE)
         self._history_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
         self._numbering = asyncio.Lock()  # the first reservation reads the numbers once
         self.stamps = db["stamps"]  # _id: a kind of stamped list → its stamp (see _stamped)
-        self._stamped_lists: OrderedDict[tuple[str, ...], tuple[str, float, Any]] = OrderedDict()
+        self._stamped_lists: Lru[tuple[str, ...], tuple[str, float, Any]] = Lru(STAMPED_CACHE_SIZE)
 
     async def ensure_indexes(self) -> None:
         await self.transactions.create_index(
@@ -431,11 +433,7 @@ class MongoTicketStore:
                         doc = await self.transactions.find_one({"_id": place["txn"]}, WITHOUT_EVENT)
                     if doc is None:
                         return None
-                    self._recorded[key] = doc
-                    if len(self._recorded) > HISTORY_CACHE_SIZE:
-                        self._recorded.popitem(last=False)
-                else:
-                    self._recorded.move_to_end(key)
+                    self._recorded.put(key, doc)
                 docs.append(doc)
             return docs
 
@@ -587,6 +585,11 @@ class MongoTicketStore:
     async def upsert_user(self, email: str, fields: dict[str, Any]) -> None:
         await self.users.update_one({"_id": email}, {"$set": fields}, upsert=True)
 
+    async def sign_out(self, email: str, at: float) -> None:
+        """Web sessions of ``email`` opened up to ``at`` are over; never moved back (two
+        sign-outs at once keep the later)."""
+        await self.users.update_one({"_id": email}, {"$max": {"signed_out": at}})
+
     async def update_user(self, email: str, fields: dict[str, Any]) -> bool:
         """Change some fields of a user who exists (no upsert: a look-up by ``_id``)."""
         result = await self.users.update_one({"_id": email}, {"$set": fields})
@@ -682,19 +685,21 @@ class MongoTicketStore:
         cache_key = (kind, *key)
         hit = self._stamped_lists.get(cache_key)
         if hit is not None and hit[0] == stamp and now - hit[1] < STAMPED_MAX_AGE_SECONDS:
-            self._stamped_lists.move_to_end(cache_key)
             return hit[2]
         value = await load()
-        self._stamped_lists[cache_key] = (stamp, now, value)
-        if len(self._stamped_lists) > STAMPED_CACHE_SIZE:
-            self._stamped_lists.popitem(last=False)
+        self._stamped_lists.put(cache_key, (stamp, now, value))
         return value
 
     async def _restamp(self, kind: str) -> None:
-        """After a write of a stamped list's kind (see _stamped)."""
-        await self.stamps.update_one(
-            {"_id": kind}, {"$set": {"stamp": uuid.uuid4().hex}}, upsert=True
-        )
+        """After a write of a stamped list's kind (see _stamped). The write itself is
+        done: a stamp that cannot be changed is logged, not reported as the write's
+        failure (its retry could do it twice); replicas see it within the lists' max age."""
+        try:
+            await self.stamps.update_one(
+                {"_id": kind}, {"$set": {"stamp": uuid.uuid4().hex}}, upsert=True
+            )
+        except PyMongoError:
+            log.warning("could not change the stamp of %s; kept lists age out", kind, exc_info=True)
 
     async def instance(self) -> dict[str, Any]:
         return await self.config.find_one({"_id": "instance"}) or {}

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from shared.errors import InvalidInputError
 from shared.events.ticket import AttachmentInfo
-from shared.mail.parsing import ParsedAttachment
+from shared.mail.parsing import ParsedAttachment, bare_content_id
 from shared.rpc.tickets import MAX_NEW_ATTACHMENTS, MAX_NEW_ATTACHMENTS_BYTES, NewAttachment
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -30,9 +30,7 @@ def describe(attachment: ParsedAttachment) -> AttachmentInfo:
         content_type=attachment.content_type,
         size=len(attachment.content),
         sha256=attachment.sha256,
-        content_id=attachment.content_id.strip().strip("<>").strip() or None
-        if attachment.content_id
-        else None,
+        content_id=bare_content_id(attachment.content_id or "") or None,
     )
 
 

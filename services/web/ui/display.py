@@ -18,6 +18,9 @@ from urllib.parse import unquote
 
 import nh3
 
+from services.web.files import IMAGE_TYPES, media_type
+from shared.mail.parsing import bare_content_id
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
     "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",
@@ -32,10 +35,10 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 BLOCKED_IMAGE = "data-blocked"  # marks an image whose source was removed
-# Images the browser may show from our origin (the files route serves these inline).
-INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-# An <img> as nh3 writes it: attribute values always in double quotes, `"` escaped.
+# An <img> as nh3 writes it (attribute values always in double quotes, `"` escaped), and
+# the names of its attributes.
 _IMG_TAG = re.compile(r'<img(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:="[^"]*")?)*\s*/?>')
+_ATTRIBUTE_NAME = re.compile(r'\s([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:="[^"]*")?')
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,8 @@ def inline_images(attachments: Iterable[Mapping[str, Any]], ticket_id: int) -> d
     found = {}
     for attachment in attachments:
         content_id = _content_id(str(attachment.get("content_id") or ""))
-        kind = str(attachment.get("content_type", "")).split(";", 1)[0].strip().lower()
-        if content_id and kind in INLINE_IMAGE_TYPES and attachment.get("sha256"):
+        kind = media_type(str(attachment.get("content_type", "")))
+        if content_id and kind in IMAGE_TYPES and attachment.get("sha256"):
             found[content_id] = f"/t/{ticket_id}/files/{attachment['sha256']}"
     return found
 
@@ -111,14 +114,17 @@ def safe_html(markup: str, blocked_label: str, inline: Mapping[str, str] | None 
     marker = f'<span class="blocked-image">{html.escape(f"[{blocked_label}]")}</span>'
     return _IMG_TAG.sub(
         lambda tag: (
-            tag[0] if ' src="' in tag[0] else marker + tag[0].replace("<img", "<img hidden", 1)
+            tag[0]
+            if "src" in _ATTRIBUTE_NAME.findall(tag[0])
+            else marker + tag[0].replace("<img", "<img hidden", 1)
         ),
         cleaned,
     )
 
 
 def _content_id(value: str) -> str:
-    return value.strip().strip("<>").strip().lower()
+    """A Content-ID as ``cid:`` URLs and headers may write it, compared without case."""
+    return bare_content_id(value).lower()
 
 
 def history_line(txn: dict[str, Any], t: Callable[..., str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import time
 import uuid
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from services.web.ui.session import LANGUAGES, new_session
 from services.web.ui.web import (
     Page,
     checked_form,
+    live_user,
     page,
     render,
     safe_target,
@@ -32,6 +34,7 @@ from shared.errors import AuthenticationFailedError, InvalidInputError
 from shared.rpc import search
 from shared.rpc import tickets as rpc
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 Viewer = Annotated[Page, Depends(page)]
 Form_ = Annotated[FormData, Depends(checked_form)]
@@ -114,10 +117,12 @@ async def logout(request: Request, _: Form_) -> Response:
     ui = ui_of(request)
     session = visitor_session(request)
     if session.logged_in:
-        with contextlib.suppress(InvalidInputError, AuthenticationFailedError):
+        try:
             await ui.rpc.call(
                 rpc.USER_PREFERENCES, {"actor": session.email, "signed_out": time.time()}
             )
+        except Exception:  # the cookie still goes: one can always log out here
+            log.warning("could not end %s's other sessions", session.email, exc_info=True)
         ui.forget_user(session.email)
     response = see_other("/login")
     response.delete_cookie("guichet_session", path="/")
@@ -132,7 +137,7 @@ async def language(request: Request, form: Form_) -> Response:
     chosen = str(form.get("language", "fr"))
     if chosen not in LANGUAGES:
         chosen = "fr"
-    if session.logged_in:
+    if session.logged_in and await live_user(ui, session) is not None:
         with contextlib.suppress(InvalidInputError):  # the cookie keeps it anyway
             await ui.rpc.call(rpc.USER_PREFERENCES, {"actor": session.email, "language": chosen})
         ui.forget_user(session.email)

@@ -7,10 +7,9 @@ pages (the API answers problem+json) and its own security headers.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
@@ -19,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
+from services.web.files import IMAGE_TYPES, media_type
 from services.web.owned import owned
 from services.web.ui.i18n import translator
 from services.web.ui.session import (
@@ -29,11 +29,10 @@ from services.web.ui.session import (
     csrf_matches,
 )
 from services.web.ui.throttle import LoginThrottle
+from shared.lru import Lru
 from shared.messaging import RpcClient
 from shared.rpc import tickets as tickets_rpc
 
-K = TypeVar("K")
-V = TypeVar("V")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -52,31 +51,10 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 USER_CACHE_SECONDS = 5.0
-RENDERED_CACHE_SIZE = 20_000  # transactions rendered as histories show them (a few KB each)
+# Transactions rendered as histories show them: about 64 MB of text at most (a few KB
+# each usually; an HTML newsletter may be hundreds).
+RENDERED_CACHE_CHARACTERS = 32_000_000
 HISTORIES_CACHE_SIZE = 5_000  # (ticket, viewer): the transaction ids last sent
-
-
-class Lru(Generic[K, V]):
-    """At most ``size`` entries; the least recently used goes first."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
-
-    def put(self, key: K, value: V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 class LoginRequired(Exception):
@@ -105,7 +83,7 @@ class Ui:
     # language), and what each viewer was last sent of a history, to ask only for the rest
     # (see pages._ticket_context).
     rendered: Lru[tuple[str, int, str], Markup] = field(
-        default_factory=lambda: Lru(RENDERED_CACHE_SIZE)
+        default_factory=lambda: Lru(RENDERED_CACHE_CHARACTERS, weigh=len)
     )
     histories: Lru[tuple[int, str], tuple[tuple[str, ...], str]] = field(
         default_factory=lambda: Lru(HISTORIES_CACHE_SIZE)
@@ -119,6 +97,8 @@ class Ui:
             lstrip_blocks=True,
             auto_reload=False,
         )
+        self.env.filters["media_type"] = media_type
+        self.env.globals["image_types"] = IMAGE_TYPES
 
     async def user(self, email: str, *, fresh: bool = False) -> tickets_rpc.UserDetails:
         """The viewer's details (rights flags, language, signature), kept a few seconds."""
@@ -186,12 +166,19 @@ async def page(request: Request) -> Page:
     ui = ui_of(request)
     session = session_of(request)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if session is None or not session.logged_in:
+    user = await live_user(ui, session) if session is not None and session.logged_in else None
+    if session is None or user is None:
         raise LoginRequired(target)
+    return Page(request, ui, session, user)
+
+
+async def live_user(ui: Ui, session: Session) -> tickets_rpc.UserDetails | None:
+    """The session's user, unless the session ended since it was opened: a logout (here or
+    on another device) or a new password."""
     user = await ui.user(session.email)
     if user.signed_out is not None and session.issued <= user.signed_out:
-        raise LoginRequired(target)  # logged out since (here or elsewhere), or new password
-    return Page(request, ui, session, user)
+        return None
+    return user
 
 
 async def checked_form(request: Request) -> FormData:

@@ -92,3 +92,15 @@ async def test_a_smarthost_down_is_unavailable_even_with_a_session_kept(
     await smarthost.start()
     await send(sender, 3)
     assert [m.recipients for m in smarthost.catcher.mails] == [["c1@x.net"], ["c3@x.net"]]
+
+
+async def test_a_batch_that_failed_keeps_no_session(
+    smarthost: Smarthost, sender: SmtpSender
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with sender.batch() as smtp:
+            await smtp.send(mail(1), sender="achats@tickets.example.org", recipient="c1@x.net")
+            raise RuntimeError("the event could not be finished")
+    await send(sender, 2)
+    assert len(smarthost.catcher.mails) == 2
+    assert smarthost.connections == 2
