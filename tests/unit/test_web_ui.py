@@ -19,9 +19,9 @@ from typing import Any, cast
 import httpx
 import pytest
 
-from services.web.ui import charts, display, i18n, pages
+from services.web.ui import charts, display, i18n, live, pages
 from services.web.ui.app import build_ui
-from services.web.ui.live import LiveHub
+from services.web.ui.live import LiveHub, Subscriber
 from services.web.ui.session import (
     COOKIE_NAME,
     Session,
@@ -658,3 +658,21 @@ def test_kept_entries_may_weigh_their_size() -> None:
     assert kept.get("a") is None and kept.get("b") == "yyyy" and kept.get("c") == "zzz"
     kept.put("d", "w" * 50)  # heavier than all: kept alone
     assert len(kept) == 1 and kept.get("d") == "w" * 50
+
+
+# --- live pages -------------------------------------------------------------------------
+async def test_a_live_stream_ends_when_the_session_no_longer_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(live, "KEEPALIVE_SECONDS", 0.01)
+    hub = LiveHub("amqp://unused")
+    checks: list[bool] = [True, True, False]  # still logged in twice, then logged out
+
+    async def still_open() -> bool:
+        return checks.pop(0)
+
+    page = Subscriber("a@example.org", True)
+    sent = [part async for part in hub.stream(page, still_open)]
+    assert sent == ["retry: 3000\n\n", ": keep-alive\n\n", ": keep-alive\n\n"]
+    hub.dispatch({"id": 1})
+    assert page.queue.empty()  # the page's subscription went with its stream

@@ -23,6 +23,7 @@ from services.web.ui.web import (
     LoginRequired,
     Page,
     Ui,
+    live_user,
     login_redirect,
     page,
     render,
@@ -87,8 +88,12 @@ def build_ui(ui: Ui, hub: LiveHub) -> FastAPI:
         if ticket is not None:  # only a ticket one may see (else a 404, as its page)
             await viewer.call(tickets_rpc.GET_TICKET, {"actor": viewer.email, "id": ticket})
         subscriber = Subscriber(viewer.email, viewer.agent, ticket)
+
+        async def still_open() -> bool:
+            return await live_user(ui, viewer.session) is not None
+
         return StreamingResponse(
-            hub.stream(subscriber),
+            hub.stream(subscriber, still_open),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )

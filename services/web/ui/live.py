@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,15 +97,21 @@ class LiveHub:
         finally:
             self._subscribers.discard(subscriber)
 
-    async def stream(self, subscriber: Subscriber) -> AsyncIterator[str]:
+    async def stream(
+        self, subscriber: Subscriber, still_open: Callable[[], Awaitable[bool]] | None = None
+    ) -> AsyncIterator[str]:
         """The server-sent events of one open page: ``changed`` with a ticket number, and
-        a comment now and then so proxies keep the connection open."""
+        a comment now and then so proxies keep the connection open. Before each comment,
+        ``still_open`` says whether the viewer's session still holds (a logout elsewhere
+        ends the stream; the page's reconnection then meets the login)."""
         async with self.subscribe(subscriber):
             yield "retry: 3000\n\n"
             while True:
                 try:
                     ticket_id = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
+                    if still_open is not None and not await still_open():
+                        return
                     yield ": keep-alive\n\n"
                     continue
                 yield f"event: changed\ndata: {ticket_id}\n\n"
