@@ -114,6 +114,7 @@ def _user_public(user: dict[str, Any]) -> dict[str, Any]:
         privileged=bool(user.get("privileged")),
         is_admin=bool(user.get("is_admin")),
         language=user.get("language", "fr"),
+        session_epoch=int(user.get("session_epoch") or 0),
     ).model_dump()
 
 
@@ -152,7 +153,7 @@ def _user_details(user: dict[str, Any]) -> dict[str, Any]:
         has_password=bool(user.get("password_hash")),
         signature=preferences.signature,
         home_layout=preferences.home_layout,
-        signed_out=user.get("signed_out"),
+        session_epoch=int(user.get("session_epoch") or 0),
     ).model_dump()
 
 
@@ -1573,8 +1574,8 @@ class TicketService:
         unchanged = changed == _preferences_of(user)  # e.g. a logout alone
         if not unchanged and not await self._store.update_user(actor.email, fields):
             raise NotFoundError(f"no user {actor.email}")  # pragma: no cover
-        if cmd.signed_out is not None:
-            await self._store.sign_out(actor.email, cmd.signed_out)
+        if cmd.sign_out:
+            await self._store.sign_out(actor.email)
         self._user_changed(actor.email)
         return _user_details(await self._store.get_user(actor.email) or {**user, **fields})
 
@@ -1623,6 +1624,6 @@ class TicketService:
             fields["password_hash"] = hash_password(cmd.password)
         await self._store.upsert_user(email, fields)
         if known and known.get("password_hash"):  # sessions opened with the old one end
-            await self._store.sign_out(email, time.time())
+            await self._store.sign_out(email)
         self._user_changed(email)
         return {"email": email, "privileged": fields["privileged"], "is_admin": cmd.is_admin}

@@ -223,6 +223,7 @@ class UserPublic(_Model):
     privileged: bool = False
     is_admin: bool = False
     language: str = "fr"
+    session_epoch: int = 0  # see UserDetails
 
 
 class SetInstance(_Model):
@@ -290,9 +291,9 @@ class UserDetails(_Model):
     has_password: bool = False
     signature: str = ""  # put under one's messages by the web interface
     home_layout: tuple[str, ...] = ()  # the home page's boxes, in order; empty: the default
-    # Web sessions opened up to this moment (seconds since the epoch) are over: a logout,
-    # or a new password. None: never.
-    signed_out: float | None = None
+    # Counts the user's sign-outs (a logout, a new password): a web session holds the
+    # value it was opened under and ends when the value changes.
+    session_epoch: int = 0
 
 
 class ListUsers(_Model):
@@ -334,8 +335,8 @@ class PreferencesChange(_Model):
     language: Language | None = None
     signature: str | None = Field(default=None, max_length=MAX_SIGNATURE)
     home_layout: tuple[HomeWidget, ...] | None = Field(default=None, max_length=MAX_HOME_WIDGETS)
-    # A logout: every web session of the user opened up to then ends (a copied cookie too).
-    signed_out: float | None = Field(default=None, ge=0)
+    # A logout: every web session of the user opened until then ends (a copied cookie too).
+    sign_out: bool = False
 
 
 class AttachmentRef(_Model):

@@ -66,8 +66,9 @@ def _with_body(cookie: str, data: dict[str, object]) -> str:
 
 
 def test_a_session_survives_its_cookie(codec: SessionCodec) -> None:
-    session = new_session("agent@example.org", "en", NOW)
+    session = new_session("agent@example.org", "en", NOW, epoch=3)
     assert codec.decode(codec.encode(session), NOW + 60) == session
+    assert session.epoch == 3
     visitor = anonymous("en")
     assert codec.decode(codec.encode(visitor), NOW) == visitor
 

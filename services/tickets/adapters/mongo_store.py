@@ -585,10 +585,10 @@ class MongoTicketStore:
     async def upsert_user(self, email: str, fields: dict[str, Any]) -> None:
         await self.users.update_one({"_id": email}, {"$set": fields}, upsert=True)
 
-    async def sign_out(self, email: str, at: float) -> None:
-        """Web sessions of ``email`` opened up to ``at`` are over; never moved back (two
-        sign-outs at once keep the later)."""
-        await self.users.update_one({"_id": email}, {"$max": {"signed_out": at}})
+    async def sign_out(self, email: str) -> None:
+        """Every web session of ``email`` open now is over: its epoch moves on (no clock
+        involved; two sign-outs at once both count)."""
+        await self.users.update_one({"_id": email}, {"$inc": {"session_epoch": 1}})
 
     async def update_user(self, email: str, fields: dict[str, Any]) -> bool:
         """Change some fields of a user who exists (no upsert: a look-up by ``_id``)."""

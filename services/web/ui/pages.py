@@ -104,7 +104,9 @@ async def login(request: Request, form: Form_) -> Response:
             email=email,
         )
     ui.throttle.succeeded(by_address)
-    fresh = new_session(user.email, user.language or session.language, time.time())
+    fresh = new_session(
+        user.email, user.language or session.language, time.time(), epoch=user.session_epoch
+    )
     response = see_other(target)
     set_session(response, ui, fresh, request)
     return response
@@ -118,9 +120,7 @@ async def logout(request: Request, _: Form_) -> Response:
     session = visitor_session(request)
     if session.logged_in:
         try:
-            await ui.rpc.call(
-                rpc.USER_PREFERENCES, {"actor": session.email, "signed_out": time.time()}
-            )
+            await ui.rpc.call(rpc.USER_PREFERENCES, {"actor": session.email, "sign_out": True})
         except Exception:  # the cookie still goes: one can always log out here
             log.warning("could not end %s's other sessions", session.email, exc_info=True)
         ui.forget_user(session.email)

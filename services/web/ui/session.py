@@ -25,6 +25,7 @@ class Session:
     csrf: str = ""
     language: str = "fr"
     issued: float = 0.0
+    epoch: int = 0  # the user's session epoch at login (see UserDetails.session_epoch)
 
     @property
     def logged_in(self) -> bool:
@@ -34,9 +35,11 @@ class Session:
         return replace(self, language=language if language in LANGUAGES else "fr")
 
 
-def new_session(email: str, language: str, now: float) -> Session:
+def new_session(email: str, language: str, now: float, *, epoch: int = 0) -> Session:
     """A fresh session at login: a new CSRF token (never one chosen before the login)."""
-    return Session(email=email, csrf=secrets.token_urlsafe(32), issued=now).with_language(language)
+    return Session(
+        email=email, csrf=secrets.token_urlsafe(32), issued=now, epoch=epoch
+    ).with_language(language)
 
 
 def anonymous(language: str = "fr") -> Session:
@@ -51,7 +54,13 @@ class SessionCodec:
 
     def encode(self, session: Session) -> str:
         data = json.dumps(
-            {"e": session.email, "c": session.csrf, "l": session.language, "i": session.issued},
+            {
+                "e": session.email,
+                "c": session.csrf,
+                "l": session.language,
+                "i": session.issued,
+                "s": session.epoch,
+            },
             separators=(",", ":"),
         ).encode()
         body = base64.urlsafe_b64encode(data).rstrip(b"=")
@@ -71,6 +80,7 @@ class SessionCodec:
                 csrf=str(data["c"]),
                 language=str(data["l"]),
                 issued=float(data["i"]),
+                epoch=int(data.get("s", 0)),
             )
         except (ValueError, KeyError, TypeError):
             return None

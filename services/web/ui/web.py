@@ -174,11 +174,9 @@ async def page(request: Request) -> Page:
 
 async def live_user(ui: Ui, session: Session) -> tickets_rpc.UserDetails | None:
     """The session's user, unless the session ended since it was opened: a logout (here or
-    on another device) or a new password."""
+    on another device) or a new password moved the user's session epoch on."""
     user = await ui.user(session.email)
-    if user.signed_out is not None and session.issued <= user.signed_out:
-        return None
-    return user
+    return user if user.session_epoch == session.epoch else None
 
 
 async def checked_form(request: Request) -> FormData:
