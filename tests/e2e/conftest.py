@@ -78,9 +78,12 @@ def make_mail(
 
 
 def caught_for(recipient: str) -> list[email.message.EmailMessage]:
-    """Mails the catcher holds whose envelope recipients include ``recipient``."""
+    """Mails the catcher holds whose envelope recipients include ``recipient``, in the
+    order it caught them (a Maildir name's microseconds are not zero-padded: by name,
+    0.5 s would sort after 0.25 s but before 0.123 s)."""
     found = []
-    for path in sorted((OUTBOX / "new").glob("*")) if (OUTBOX / "new").exists() else []:
+    caught = (OUTBOX / "new").glob("*") if (OUTBOX / "new").exists() else ()
+    for path in sorted(caught, key=lambda p: (p.stat().st_mtime_ns, p.name)):
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         if f"<{recipient}>" in (msg.get_all("X-Envelope-To") or []):
             found.append(msg)
