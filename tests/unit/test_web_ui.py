@@ -31,7 +31,7 @@ from services.web.ui.session import (
     new_session,
 )
 from services.web.ui.throttle import LoginThrottle
-from services.web.ui.web import Ui, safe_target
+from services.web.ui.web import Ui, live_user, safe_target
 from shared.errors import PermissionDeniedError
 from shared.lru import Lru
 from shared.mail.html_sanitizer import sanitize_html
@@ -677,3 +677,32 @@ async def test_a_live_stream_ends_when_the_session_no_longer_holds(
     assert sent == ["retry: 3000\n\n", ": keep-alive\n\n", ": keep-alive\n\n"]
     hub.dispatch({"id": 1})
     assert page.queue.empty()  # the page's subscription went with its stream
+
+
+class _KeptDetails:
+    """What the gateway keeps of a user: an epoch read before a sign-out elsewhere, the
+    stored one when asked afresh."""
+
+    def __init__(self, kept: int, stored: int) -> None:
+        self.kept, self.stored = kept, stored
+
+    async def user(self, email: str, *, fresh: bool = False) -> rpc.UserDetails:
+        return rpc.UserDetails(email=email, session_epoch=self.stored if fresh else self.kept)
+
+
+@pytest.mark.parametrize(
+    ("kept", "stored", "session", "holds"),
+    [
+        (0, 0, 0, True),
+        (0, 1, 0, True),  # signed out on another replica: seen once kept details expire (5 s)
+        (1, 1, 0, False),  # an older session after a sign-out
+        (0, 1, 1, True),  # a session opened after the sign-out, details kept from before
+        (0, 0, 1, False),  # a forged epoch ahead of the stored one
+    ],
+)
+async def test_a_session_holds_while_its_epoch_is_the_users(
+    kept: int, stored: int, session: int, holds: bool
+) -> None:
+    ui = cast(Ui, _KeptDetails(kept, stored))
+    opened = new_session("agent@example.org", "fr", NOW, epoch=session)
+    assert (await live_user(ui, opened) is not None) == holds

@@ -104,6 +104,7 @@ async def login(request: Request, form: Form_) -> Response:
             email=email,
         )
     ui.throttle.succeeded(by_address)
+    ui.forget_user(user.email)  # details kept from before a sign-out would refuse the session
     fresh = new_session(
         user.email, user.language or session.language, time.time(), epoch=user.session_epoch
     )

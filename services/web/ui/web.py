@@ -176,6 +176,8 @@ async def live_user(ui: Ui, session: Session) -> tickets_rpc.UserDetails | None:
     """The session's user, unless the session ended since it was opened: a logout (here or
     on another device) or a new password moved the user's session epoch on."""
     user = await ui.user(session.email)
+    if user.session_epoch < session.epoch:  # kept from before a sign-out elsewhere
+        user = await ui.user(session.email, fresh=True)
     return user if user.session_epoch == session.epoch else None
 
 
