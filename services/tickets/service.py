@@ -1144,12 +1144,14 @@ class TicketService:
             rpc.history_digest(ids[: request.known]) == request.known_digest
         ):
             start = request.known
+        # Nothing new (the usual reload): the caller's digest is the whole history's.
+        digest = request.known_digest if start == len(ids) else rpc.history_digest(ids)
         desk = request.desk and (actor.privileged or actor.is_admin)
         return rpc.TicketViewAnswer(
             ticket=ticket.snapshot().model_dump(mode="json"),
             history=[_history_item(doc) for doc in docs[start:]],
             history_from=start,
-            history_digest=rpc.history_digest(ids),
+            history_digest=digest,
             bookmarked=ticket.id in await self._store.bookmarked(actor.email),
             queues=await self.queues(rpc.ActorOnly(actor=request.actor)) if desk else [],
             responses=(

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from email.message import EmailMessage
+from typing import NoReturn
 
 import aiosmtplib
 
@@ -77,15 +78,15 @@ class SmtpBatch:
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPResponseException) as exc:
             closed = isinstance(exc, aiosmtplib.SMTPServerDisconnected) or exc.code == 421
             if not (reused and closed):
-                raise self._translated(exc) from exc
+                self._fail(exc)
             # A kept session the smarthost had closed meanwhile: once more, on a new one.
             self._drop()
             try:
                 errors = await self._attempt(await self._connect(), mail, sender, recipient)
             except Exception as again:
-                raise self._translated(again) from again
+                self._fail(again)
         except Exception as exc:
-            raise self._translated(exc) from exc
+            self._fail(exc)
         if errors:  # pragma: no cover - one recipient: refused means SMTPRecipientsRefused
             raise PermanentDeliveryError(str(errors))
 
@@ -104,7 +105,14 @@ class SmtpBatch:
         self._in_flight = False
         return errors
 
-    def _translated(self, exc: Exception) -> Exception:
+    def _fail(self, exc: Exception) -> NoReturn:
+        """Raise what a failure to send one mail means (an unforeseen one as it is)."""
+        translated = self._translated(exc)
+        if translated is None:
+            raise exc
+        raise translated from exc
+
+    def _translated(self, exc: Exception) -> Exception | None:
         """What a failure to send one mail means for it and for the session."""
         if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
             codes = [e.code for e in exc.recipients]
@@ -125,7 +133,7 @@ class SmtpBatch:
         if isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError):
             self._drop()
             return SmarthostUnavailableError(f"smarthost connection failed: {exc!r}")
-        return exc
+        return None
 
     def abandon(self) -> None:
         """Close the session without a word (its state is unknown)."""

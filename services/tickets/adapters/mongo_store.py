@@ -596,8 +596,8 @@ class MongoTicketStore:
         return result.matched_count == 1
 
     async def ensure_user(self, email: str, now: datetime) -> dict[str, Any]:
-        """The user ``email``, created unprivileged if unknown (an unknown sender). A
-        look-up then an insert: FerretDB runs an upsert by reading every user."""
+        """The user ``email``, created unprivileged if unknown (an unknown sender): a
+        look-up first, as a known sender is the usual case (no write then)."""
         found = await self.users.find_one({"_id": email})
         if found is not None:
             return found
